@@ -1,0 +1,93 @@
+"""healthrec: resident health records for county primary care."""
+
+import logging
+
+import swagger_ui_bundle
+from flask import Flask, request, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from healthrec import db, errors, settings
+from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
+
+
+def create_app(config=None):
+    """Build the app from the environment, with `config` overriding single settings."""
+    values = settings.from_env()
+    values.update(config or {})
+    values = settings.finalise(values)
+
+    app = Flask(__name__)
+    app.config.update(values)
+    app.config.update(
+        SECRET_KEY=values["SECRET_KEY"],
+        API_TITLE="healthrec",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        BABEL_DEFAULT_LOCALE="zh",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=values["ENV"] == "production",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.logger.setLevel(logging.INFO)
+
+    if values["PROXY_HOPS"]:
+        # Behind nginx the client address comes from X-Forwarded-For, for the audit log.
+        hops = values["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    app.extensions["healthrec.db"] = db.database(values)
+    errors.register(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    api = Api(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+
+    register_blueprints(app, api)
+    register_auth(app)
+    register_cli(app)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        # Served from the installed package: clinics may have no route to a CDN.
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    return app
+
+
+def register_blueprints(app, api):
+    from healthrec.auth.api import blp as auth_api
+    from healthrec.health import bp as health
+    from healthrec.regions.api import blp as regions_api
+    from healthrec.web.views import bp as web
+
+    app.register_blueprint(health)
+    app.register_blueprint(web)
+    for blueprint in (auth_api, regions_api):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+
+
+def register_auth(app):
+    from healthrec.auth import service
+    from healthrec.auth.api import require_token
+
+    app.before_request(require_token)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return service.load_user(user_id, request.remote_addr)
+
+
+def register_cli(app):
+    from healthrec.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

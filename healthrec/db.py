@@ -1,0 +1,61 @@
+"""The MongoDB connection (one client per process) and every index the services need.
+
+Production is MongoDB 7+; development and tests run FerretDB v1. Code here and in the
+services stays inside the subset both servers run the same way (see DESIGN.md §3).
+"""
+
+import threading
+
+from pymongo import ASCENDING, DESCENDING, MongoClient
+
+_clients = {}
+_lock = threading.Lock()
+
+# Every index MongoDB needs, declared once: {collection: [(keys, options), ...]}.
+# FerretDB only enforces the unique ones, but tests check each query shape has one here.
+INDEXES = {
+    "users": [],
+    "tokens": [([("username", ASCENDING)], {})],
+    "login_failures": [
+        ([("username", ASCENDING), ("at", DESCENDING)], {}),
+        ([("ip", ASCENDING), ("at", DESCENDING)], {}),
+    ],
+    "regions": [([("parent", ASCENDING)], {})],
+    "audit": [
+        ([("archive_id", ASCENDING), ("at", DESCENDING)], {}),
+        ([("actor", ASCENDING), ("at", DESCENDING)], {}),
+        ([("region", ASCENDING), ("at", DESCENDING)], {}),
+    ],
+}
+
+
+def client_for(uri):
+    """The process's MongoClient for a URI; created on first use, after any fork."""
+    with _lock:
+        client = _clients.get(uri)
+        if client is None:
+            # Short server selection: /readyz and callers learn quickly that it is down.
+            client = MongoClient(uri, serverSelectionTimeoutMS=3000, tz_aware=True)
+            _clients[uri] = client
+        return client
+
+
+def database(settings):
+    return client_for(settings["MONGO_URI"])[settings["DB_NAME"]]
+
+
+def ensure_indexes(db):
+    for collection, indexes in INDEXES.items():
+        for keys, options in indexes:
+            db[collection].create_index(keys, **options)
+
+
+def ping(db):
+    db.client.admin.command("ping")
+
+
+def get_db():
+    """The database of the current app (services run inside an app context)."""
+    from flask import current_app
+
+    return current_app.extensions["healthrec.db"]

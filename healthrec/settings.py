@@ -1,0 +1,67 @@
+"""Settings read from the environment (prefix HEALTHREC_, plus MONGO_URI).
+
+Kept free of Flask so that scripts and tests can read them alone.
+"""
+
+import os
+import secrets
+import warnings
+
+DEFAULTS = {
+    "ENV": "development",
+    "MONGO_URI": "mongodb://127.0.0.1:27027/",
+    "DB_NAME": "healthrec",
+    "SECRET_KEY": None,
+    "TOKEN_HOURS": 12,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_IP_FAILURES_PER_MINUTE": 30,
+    "KEYS": None,
+    "KEY_FILE": None,
+    "CHILD_MAX_AGE": 6,
+    "ACCESS_MAX_DAYS": 30,
+    "BREAK_GLASS_HOURS": 4,
+    "PAGE_SIZE": 50,
+    "PROXY_HOPS": 0,
+}
+
+INTEGERS = {name for name, value in DEFAULTS.items() if isinstance(value, int)}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def from_env(environ=None):
+    """Collect settings: HEALTHREC_<NAME> wins, MONGO_URI is also read unprefixed."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    if environ.get("MONGO_URI"):
+        settings["MONGO_URI"] = environ["MONGO_URI"]
+    for name in DEFAULTS:
+        raw = environ.get("HEALTHREC_" + name)
+        if raw is None or raw == "":
+            continue
+        if name in INTEGERS:
+            try:
+                settings[name] = int(raw)
+            except ValueError:
+                raise SettingsError(f"HEALTHREC_{name} must be a whole number, got {raw!r}") from None
+        else:
+            settings[name] = raw
+    return settings
+
+
+def finalise(settings):
+    """Check the combination of settings; development may invent a throw-away secret."""
+    if settings["ENV"] not in ("development", "production", "testing"):
+        raise SettingsError("HEALTHREC_ENV must be development, testing or production")
+    if not settings.get("SECRET_KEY"):
+        if settings["ENV"] == "production":
+            raise SettingsError("HEALTHREC_SECRET_KEY must be set in production (a long random string)")
+        warnings.warn(
+            "HEALTHREC_SECRET_KEY is not set: using a random one, sessions end on restart",
+            stacklevel=2,
+        )
+        settings["SECRET_KEY"] = secrets.token_urlsafe(32)
+    return settings

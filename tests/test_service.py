@@ -1,0 +1,56 @@
+"""Service probes, the error format and the API documentation."""
+
+
+def test_healthz_answers_without_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_follows_the_database(client, devdb):
+    assert client.get("/readyz").status_code == 200
+    if devdb.external:
+        return  # an external server is not ours to stop
+    devdb.stop()
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["Retry-After"]
+    finally:
+        devdb.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_unknown_api_route_is_problem_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 404 and body["title"] and body["detail"]
+
+
+def test_wrong_method_keeps_allow_header(client, login):
+    headers = login("admin", "411423")
+    response = client.delete("/api/v1/regions/411423", headers=headers)
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.mimetype == "application/problem+json"
+
+
+def test_openapi_document_lists_the_api(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.get_json()["paths"]
+    assert "/api/v1/auth/token" in paths
+    assert "/api/v1/regions/{code}" in paths
+
+
+def test_docs_page_uses_local_assets(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    asset = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.data) > 100_000
