@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import db, errors, settings
+from healthrec import crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 
 
@@ -41,6 +41,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.extensions["healthrec.db"] = db.database(values)
+    app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)
     errors.register(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from healthrec import create_app
+from healthrec import create_app, crypto
 from healthrec.auth import service as auth
 from healthrec.db import client_for, ensure_indexes, get_db
 from healthrec.regions import service as regions
@@ -71,14 +71,20 @@ def devdb():
     db.stop()
 
 
+@pytest.fixture(scope="session")
+def keys():
+    return crypto.generate()
+
+
 @pytest.fixture
-def app(devdb):
+def app(devdb, keys):
     name = "test_" + uuid.uuid4().hex[:12]
     app = create_app({
         "ENV": "testing",
         "SECRET_KEY": "test-secret",
         "MONGO_URI": devdb.uri,
         "DB_NAME": name,
+        "KEYS": keys,
     })
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     with app.app_context():
