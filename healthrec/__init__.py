@@ -4,6 +4,7 @@ import logging
 
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from healthrec import crypto, db, errors, settings
@@ -46,6 +47,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],

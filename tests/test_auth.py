@@ -1,0 +1,142 @@
+"""Token login, its failures, throttling and the users commands."""
+
+from datetime import datetime, timedelta, timezone
+
+from tests.conftest import PASSWORD
+
+
+def token(client, username, password=PASSWORD):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_token_login_returns_token_and_user(client, make_user):
+    make_user("liu.doctor", "village_doctor", "411423101101")
+    response = token(client, "liu.doctor")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user"] == {"username": "liu.doctor", "role": "village_doctor", "region": "411423101101"}
+    assert len(body["token"]) > 30
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert expires > datetime.now(timezone.utc) + timedelta(hours=1)
+    me = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer " + body["token"]})
+    assert me.get_json()["username"] == "liu.doctor"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(client, make_user):
+    make_user("liu.doctor", "village_doctor", "411423101101")
+    wrong = token(client, "liu.doctor", "not the password")
+    unknown = token(client, "nobody", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.mimetype == "application/problem+json"
+    assert wrong.get_json()["detail"] == unknown.get_json()["detail"]
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_missing_fields_are_named(client, db):
+    response = client.post("/api/v1/auth/token", json={"username": "x"})
+    assert response.status_code == 422
+    assert "password" in response.get_json()["errors"]
+    assert db.tokens.count_documents({}) == 0
+
+
+def test_api_without_or_with_bad_token_is_401(client):
+    assert client.get("/api/v1/regions/411423").status_code == 401
+    response = client.get("/api/v1/regions/411423", headers={"Authorization": "Bearer made-up"})
+    assert response.status_code == 401
+    assert "token" in response.get_json()["detail"]
+
+
+def test_expired_token_is_refused(client, db, login):
+    headers = login("supervisor", "411423")
+    db.tokens.update_many({}, {"$set": {"expires_at": datetime.now(timezone.utc) - timedelta(seconds=1)}})
+    response = client.get("/api/v1/regions/411423", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in response.get_json()["detail"]
+
+
+def test_revoked_token_is_refused(client, login):
+    headers = login("supervisor", "411423")
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/regions/411423", headers=headers).status_code == 401
+
+
+def test_tokens_are_stored_hashed(client, db, make_user):
+    make_user("liu.doctor", "village_doctor", "411423101101")
+    value = token(client, "liu.doctor").get_json()["token"]
+    stored = db.tokens.find_one()
+    assert value not in str(stored)
+
+
+def test_lockout_after_repeated_failures(app, client, make_user):
+    make_user("liu.doctor", "village_doctor", "411423101101")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert token(client, "liu.doctor", "guess").status_code == 401
+    locked = token(client, "liu.doctor")  # even the right password waits now
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "minutes" in locked.get_json()["detail"]
+
+
+def test_many_failures_from_one_address_are_rate_limited(app, client):
+    app.config["LOGIN_IP_FAILURES_PER_MINUTE"] = 3
+    statuses = [token(client, f"user{i}", "guess").status_code for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_disabled_user_cannot_log_in_and_tokens_end(client, runner, login):
+    headers = login("supervisor", "411423", username="sup")
+    result = runner.invoke(args=["users", "disable", "sup"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/regions/411423", headers=headers).status_code == 401
+    assert token(client, "sup").status_code == 401
+
+
+def test_users_create_with_password_from_stdin(client, runner):
+    result = runner.invoke(args=["users", "create", "wang", "--role", "township_staff",
+                                 "--region", "411423101", "--password-stdin"],
+                           input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert token(client, "wang", "a long password").status_code == 200
+    listing = runner.invoke(args=["users", "list"])
+    assert "wang\ttownship_staff\t411423101\tactive" in listing.output
+
+
+def test_users_create_rejects_unknown_role_and_bad_region(runner, db):
+    bad_role = runner.invoke(args=["users", "create", "wang", "--role", "nurse",
+                                   "--region", "411423101", "--password-stdin"], input="a long password\n")
+    assert bad_role.exit_code != 0
+    assert "nurse" in bad_role.output
+    bad_region = runner.invoke(args=["users", "create", "wang", "--role", "village_doctor",
+                                     "--region", "411423101", "--password-stdin"], input="a long password\n")
+    assert bad_region.exit_code == 1
+    assert "12 digits" in bad_region.output
+    missing = runner.invoke(args=["users", "create", "wang", "--role", "village_doctor",
+                                  "--region", "411423101999", "--password-stdin"], input="a long password\n")
+    assert missing.exit_code == 1
+    assert "does not exist" in missing.output
+    assert db.users.count_documents({}) == 0
+
+
+def test_short_password_is_refused(runner, db):
+    result = runner.invoke(args=["users", "create", "wang", "--role", "supervisor",
+                                 "--region", "411423", "--password-stdin"], input="short\n")
+    assert result.exit_code == 1
+    assert "at least" in result.output
+    assert db.users.count_documents({}) == 0
+
+
+def test_reset_password_ends_old_tokens(client, runner, login):
+    headers = login("supervisor", "411423", username="sup")
+    result = runner.invoke(args=["users", "reset-password", "sup", "--password-stdin"],
+                           input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/regions/411423", headers=headers).status_code == 401
+    assert token(client, "sup").status_code == 401
+    assert token(client, "sup", "a brand new password").status_code == 200
+
+
+def test_passwords_are_argon2id_hashes(db, make_user):
+    make_user("liu.doctor", "village_doctor", "411423101101")
+    stored = db.users.find_one({"_id": "liu.doctor"})["password"]
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
