@@ -46,8 +46,10 @@ class DevDB:
         self.env = dict(os.environ)
         self.external = bool(os.environ.get("MONGO_URI"))
         if not self.external:
-            self.env["HEALTHREC_DEVDB_PORT"] = str(free_port())
-            self.env["HEALTHREC_DEVDB_DIR"] = tempfile.mkdtemp(prefix="healthrec-test-", dir="/dev/shm")
+            # scripts/test names the port and folder; a bare `pytest` picks its own.
+            self.env.setdefault("HEALTHREC_DEVDB_PORT", str(free_port()))
+            if "HEALTHREC_DEVDB_DIR" not in self.env:
+                self.env["HEALTHREC_DEVDB_DIR"] = tempfile.mkdtemp(prefix="healthrec-test-", dir="/dev/shm")
         self.uri = None
 
     def run(self, action):

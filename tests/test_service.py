@@ -1,5 +1,7 @@
 """Service probes, the error format and the API documentation."""
 
+import pytest
+
 
 def test_healthz_answers_without_database(client):
     response = client.get("/healthz")
@@ -10,7 +12,7 @@ def test_healthz_answers_without_database(client):
 def test_readyz_follows_the_database(client, devdb):
     assert client.get("/readyz").status_code == 200
     if devdb.external:
-        return  # an external server is not ours to stop
+        pytest.skip("the server named by MONGO_URI is not ours to stop")
     devdb.stop()
     try:
         response = client.get("/readyz")
