@@ -2,6 +2,7 @@
 database per test, the app, its clients and login helpers."""
 
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -45,11 +46,13 @@ class DevDB:
     def __init__(self):
         self.env = dict(os.environ)
         self.external = bool(os.environ.get("MONGO_URI"))
+        self.own_dir = None
         if not self.external:
             # scripts/test names the port and folder; a bare `pytest` picks its own.
             self.env.setdefault("HEALTHREC_DEVDB_PORT", str(free_port()))
             if "HEALTHREC_DEVDB_DIR" not in self.env:
-                self.env["HEALTHREC_DEVDB_DIR"] = tempfile.mkdtemp(prefix="healthrec-test-", dir="/dev/shm")
+                self.own_dir = tempfile.mkdtemp(prefix="healthrec-test-", dir="/dev/shm")
+                self.env["HEALTHREC_DEVDB_DIR"] = self.own_dir
         self.uri = None
 
     def run(self, action):
@@ -71,6 +74,8 @@ def devdb():
     db.start()
     yield db
     db.stop()
+    if db.own_dir:
+        shutil.rmtree(db.own_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
