@@ -4,6 +4,7 @@ The API answers application/problem+json (RFC 9457); web pages get an error page
 """
 
 from flask import current_app, jsonify, render_template, request
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
 PASSED_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -122,6 +123,13 @@ def from_http_exception(error):
     return problem(error.code, error.name, detail, headers, **extra)
 
 
+def from_database_down(error):
+    current_app.logger.warning("database unavailable: %s", error)
+    return problem(503, "Service unavailable",
+                   "The database does not answer; nothing was saved. Try again shortly.",
+                   {"Retry-After": "5"})
+
+
 def from_unexpected(error):
     current_app.logger.exception("unhandled error")
     return problem(500, "Internal server error", "Something went wrong; the error was logged.")
@@ -130,4 +138,5 @@ def from_unexpected(error):
 def register(app):
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(ConnectionFailure, from_database_down)
     app.register_error_handler(Exception, from_unexpected)

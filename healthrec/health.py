@@ -4,7 +4,7 @@ from flask import Blueprint
 from pymongo.errors import PyMongoError
 
 from healthrec.db import get_db, ping
-from healthrec.errors import problem
+from healthrec.errors import from_database_down
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +18,6 @@ def healthz():
 def readyz():
     try:
         ping(get_db())
-    except PyMongoError:
-        return problem(503, "Service unavailable", "The database does not answer.",
-                       {"Retry-After": "5"})
+    except PyMongoError as error:
+        return from_database_down(error)
     return {"status": "ready"}

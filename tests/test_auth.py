@@ -1,6 +1,6 @@
 """Token login, its failures, throttling and the users commands."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import PASSWORD
 
@@ -17,7 +17,7 @@ def test_token_login_returns_token_and_user(client, make_user):
     assert body["user"] == {"username": "liu.doctor", "role": "village_doctor", "region": "411423101101"}
     assert len(body["token"]) > 30
     expires = datetime.fromisoformat(body["expires_at"])
-    assert expires > datetime.now(timezone.utc) + timedelta(hours=1)
+    assert expires > datetime.now(UTC) + timedelta(hours=1)
     me = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer " + body["token"]})
     assert me.get_json()["username"] == "liu.doctor"
 
@@ -48,7 +48,7 @@ def test_api_without_or_with_bad_token_is_401(client):
 
 def test_expired_token_is_refused(client, db, login):
     headers = login("supervisor", "411423")
-    db.tokens.update_many({}, {"$set": {"expires_at": datetime.now(timezone.utc) - timedelta(seconds=1)}})
+    db.tokens.update_many({}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}})
     response = client.get("/api/v1/regions/411423", headers=headers)
     assert response.status_code == 401
     assert "expired" in response.get_json()["detail"]

@@ -9,7 +9,7 @@ def test_healthz_answers_without_database(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_follows_the_database(client, devdb):
+def test_readyz_and_api_follow_the_database(client, devdb):
     assert client.get("/readyz").status_code == 200
     if devdb.external:
         pytest.skip("the server named by MONGO_URI is not ours to stop")
@@ -19,6 +19,10 @@ def test_readyz_follows_the_database(client, devdb):
         assert response.status_code == 503
         assert response.mimetype == "application/problem+json"
         assert response.headers["Retry-After"]
+        login = client.post("/api/v1/auth/token", json={"username": "a", "password": "b"})
+        assert login.status_code == 503
+        assert "Try again" in login.get_json()["detail"]
+        assert client.get("/healthz").status_code == 200
     finally:
         devdb.start()
     assert client.get("/readyz").status_code == 200
