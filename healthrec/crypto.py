@@ -3,7 +3,10 @@ blind index for equality look-ups (ID card numbers).
 
 A sealed value is a sub-document {"k": key id, "n": nonce, "c": ciphertext+tag}. The
 associated data binds it to its document id and field path, so a ciphertext copied to
-another document or field does not decrypt. Keys never come from the database.
+another document or field does not decrypt. The field path is the value's dotted path in
+the document as MongoDB writes it ("guardian.name", a list item "allergies.0"): key
+rotation finds sealed values at any depth and re-seals each under that path. Keys never
+come from the database.
 """
 
 import base64
@@ -11,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -67,7 +71,8 @@ class KeyRing:
     def unseal(self, sealed, doc_id, field):
         key = self.keys.get(sealed["k"])
         if key is None:
-            raise KeyRingError(f"key {sealed['k']!r} is not in the key ring; add it to HEALTHREC_KEYS")
+            raise KeyRingError(f"key {sealed['k']!r} is not in the key ring; add it back to "
+                              "HEALTHREC_KEYS or HEALTHREC_KEY_FILE from your key backup")
         try:
             plain = key.decrypt(bytes(sealed["n"]), bytes(sealed["c"]), _aad(doc_id, field))
         except InvalidTag:
@@ -87,19 +92,32 @@ def is_sealed(value):
 
 def generate(key_id="k1"):
     """A fresh key ring in its JSON form."""
-    return json.dumps({
-        "active": key_id,
-        "keys": {key_id: _b64(secrets.token_bytes(32))},
-        "index_key": _b64(secrets.token_bytes(32)),
-    }, indent=2)
+    return json.dumps({"active": key_id, "keys": {key_id: _new_key()}, "index_key": _new_key()}, indent=2)
+
+
+def add_key(text):
+    """The key ring `text` with a new key made active, and that key's id.
+
+    The old keys stay so existing values still decrypt until rotation re-seals them. The
+    new id is one above the highest kN in the ring, which holds the newest (active) key,
+    so the id of a key dropped after rotation is never reused for a different key. The
+    index key stays: blind indexes cannot be recomputed without every plaintext.
+    """
+    KeyRing.from_json(text)  # refuse a malformed ring before building on it
+    data = json.loads(text)
+    numbers = [int(match[1]) for kid in data["keys"] if (match := re.fullmatch(r"k(\d+)", kid))]
+    key_id = f"k{max(numbers, default=0) + 1}"
+    data["keys"][key_id] = _new_key()
+    data["active"] = key_id
+    return json.dumps(data, indent=2), key_id
 
 
 def _aad(doc_id, field):
     return f"{doc_id}\x1f{field}".encode()
 
 
-def _b64(raw):
-    return base64.b64encode(raw).decode()
+def _new_key():
+    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _key_bytes(text):
