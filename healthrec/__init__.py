@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from healthrec import crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
+from healthrec.keys.service import check_at_start
 
 
 def create_app(config=None):
@@ -43,6 +44,7 @@ def create_app(config=None):
 
     app.extensions["healthrec.db"] = db.database(values)
     app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)
+    check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
     errors.register(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -10,6 +10,7 @@ from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
 from healthrec.db import ensure_indexes, get_db
 from healthrec.errors import DomainError
+from healthrec.keys.cli import keys
 from healthrec.regions import service as regions
 
 
@@ -118,4 +119,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes]
+commands = [users, regions_cli, demo_cli, indexes, keys]

@@ -1,0 +1,1 @@
+"""Key management: the start-up key check, rotation and status (`flask keys ...`)."""
