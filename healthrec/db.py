@@ -21,11 +21,35 @@ INDEXES = {
         ([("ip", ASCENDING), ("at", DESCENDING)], {}),
     ],
     "regions": [([("parent", ASCENDING)], {})],
+    "access_requests": [
+        ([("archive_id", ASCENDING), ("requester", ASCENDING)], {}),
+        ([("requester", ASCENDING), ("created_at", DESCENDING)], {}),
+        ([("township", ASCENDING), ("created_at", DESCENDING)], {}),
+        ([("village", ASCENDING), ("created_at", DESCENDING)], {}),
+    ],
+    "access_events": [],
+    "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
+    "break_glass": [
+        ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
+        ([("opened_by", ASCENDING), ("opened_at", DESCENDING)], {}),
+        ([("township", ASCENDING), ("opened_at", DESCENDING)], {}),
+        ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING)], {}),
+    ],
     "audit": [
         ([("archive_id", ASCENDING), ("at", DESCENDING)], {}),
         ([("actor", ASCENDING), ("at", DESCENDING)], {}),
         ([("region", ASCENDING), ("at", DESCENDING)], {}),
     ],
+    # Archives: scope is a range on the `_id` (the archive code), each filter leads an index.
+    "archives": [
+        ([("id_card_bi", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("status", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("review.verdict", ASCENDING), ("_id", ASCENDING)], {}),
+    ],
+    "archive_serials": [],
+    "identities": [([("at", ASCENDING)], {})],
+    "archive_versions": [([("at", ASCENDING)], {})],
 }
 
 

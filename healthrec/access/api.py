@@ -1,0 +1,144 @@
+"""Access requests, the consent log and break-glass over HTTP (see API.md)."""
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from healthrec.access import service
+from schemas.access import (
+    AccessRequest,
+    AccessRequestIn,
+    AccessRequestQuery,
+    AcknowledgeIn,
+    BreakGlass,
+    BreakGlassCounts,
+    BreakGlassCountsQuery,
+    BreakGlassIn,
+    BreakGlassQuery,
+    Consent,
+    ConsentIn,
+    DecisionIn,
+)
+
+blp = Blueprint("access", __name__, url_prefix="/api/v1",
+                description="Access requests, consent log and break-glass (plan item 7)")
+
+
+@blp.route("/access-requests", methods=["POST"])
+@blp.arguments(AccessRequestIn)
+@blp.response(201, AccessRequest)
+@blp.alt_response(403, description="Administrators hold no clinical data")
+@blp.alt_response(404, description="No such archive")
+def create_request(body):
+    """File a written application to use an archive outside one's own scope."""
+    return service.create_request(current_user, **body)
+
+
+@blp.route("/access-requests", methods=["GET"])
+@blp.arguments(AccessRequestQuery, location="query")
+@blp.response(200, AccessRequest(many=True))
+@blp.paginate()
+def list_requests(query, pagination_parameters):
+    """Requests the caller made, and those they must decide or record consent for."""
+    items, total = service.list_requests(current_user, query.get("status"),
+                                         pagination_parameters.page, pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return items
+
+
+@blp.route("/access-requests/<request_id>", methods=["GET"])
+@blp.response(200, AccessRequest)
+@blp.alt_response(403, description="Neither the requester nor the archive's staff")
+@blp.alt_response(404, description="No such request")
+def get_request(request_id):
+    """One request with its status."""
+    return service.get_request(current_user, request_id)
+
+
+@blp.route("/access-requests/<request_id>/decision", methods=["POST"])
+@blp.arguments(DecisionIn)
+@blp.response(200, AccessRequest)
+@blp.alt_response(403, description="Not staff of the archive's township, or the requester")
+@blp.alt_response(409, description="The request is not pending")
+def decide(body, request_id):
+    """Approve (then consent is needed) or reject a pending request."""
+    return service.decide(current_user, request_id, body["decision"], body.get("note"))
+
+
+@blp.route("/access-requests/<request_id>/consent", methods=["POST"])
+@blp.arguments(ConsentIn)
+@blp.response(200, AccessRequest)
+@blp.alt_response(403, description="Not the archive's township staff or village doctor")
+@blp.alt_response(409, description="Not awaiting consent (granted, refused) or not active (withdrawn)")
+def consent(body, request_id):
+    """Record the resident's or guardian's consent, refusal or withdrawal."""
+    return service.record_consent(current_user, request_id, **body)
+
+
+@blp.route("/access-requests/<request_id>/revoke", methods=["POST"])
+@blp.response(200, AccessRequest)
+@blp.alt_response(403, description="Neither the requester nor the archive's township staff")
+@blp.alt_response(409, description="The request has already ended")
+def revoke(request_id):
+    """End a request or grant before its time."""
+    return service.revoke(current_user, request_id)
+
+
+@blp.route("/archives/<archive_id>/consents", methods=["GET"])
+@blp.response(200, Consent(many=True))
+@blp.alt_response(403, description="May not read this archive")
+@blp.alt_response(404, description="No such archive")
+def consent_log(archive_id):
+    """The archive's consent log, oldest first: enrolment and access consents, withdrawals."""
+    return service.consent_log(current_user, archive_id)
+
+
+@blp.route("/archives/<archive_id>/consents", methods=["POST"])
+@blp.arguments(ConsentIn)
+@blp.response(201, Consent)
+@blp.alt_response(403, description="Not the archive's township staff or village doctor")
+@blp.alt_response(404, description="No such archive")
+def enrolment_consent(body, archive_id):
+    """Append the resident's consent to, refusal or withdrawal of keeping the archive."""
+    return service.log_enrolment_consent(current_user, archive_id, **body)
+
+
+@blp.route("/archives/<archive_id>/break-glass", methods=["POST"])
+@blp.arguments(BreakGlassIn)
+@blp.response(201, BreakGlass)
+@blp.alt_response(403, description="Not a clinician")
+@blp.alt_response(404, description="No such archive")
+@blp.alt_response(409, description="Within your scope already, or already open to you")
+def break_glass(body, archive_id):
+    """Open an archive outside your scope in an emergency; the township reviews it."""
+    return service.break_glass(current_user, archive_id, body["reason"])
+
+
+@blp.route("/break-glass", methods=["GET"])
+@blp.arguments(BreakGlassQuery, location="query")
+@blp.response(200, BreakGlass(many=True))
+@blp.paginate()
+def list_break_glass(query, pagination_parameters):
+    """Township staff: their township's emergency openings (the review queue); others: their own."""
+    items, total = service.list_break_glass(current_user, query.get("status"),
+                                            pagination_parameters.page, pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return items
+
+
+@blp.route("/break-glass/<opening_id>/acknowledge", methods=["POST"])
+@blp.arguments(AcknowledgeIn)
+@blp.response(200, BreakGlass)
+@blp.alt_response(403, description="Not staff of the archive's township")
+@blp.alt_response(409, description="Already acknowledged")
+def acknowledge(body, opening_id):
+    """Mark an emergency opening as reviewed."""
+    return service.acknowledge(current_user, opening_id, body.get("note"))
+
+
+@blp.route("/break-glass/counts", methods=["GET"])
+@blp.arguments(BreakGlassCountsQuery, location="query")
+@blp.response(200, BreakGlassCounts)
+@blp.alt_response(403, description="Not a supervisor of the region")
+def break_glass_counts(query):
+    """Emergency openings per township, and how many await review."""
+    return service.break_glass_counts(current_user, query.get("region"), query.get("since"))

@@ -1,0 +1,151 @@
+"""Access requests, consent and break-glass: what clients send and what they get back."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+ARCHIVE_ID = validate.Regexp(r"^\d{16}$", error="An archive id is 16 digits.")
+REQUEST_STATUSES = ("pending", "awaiting_consent", "active", "expired", "rejected",
+                    "refused", "revoked", "withdrawn")
+CONSENT_METHODS = ("signature", "thumbprint", "verbal_witnessed", "electronic")
+
+
+def not_blank(value):
+    if not value.strip():
+        raise ValidationError("May not be blank.")
+
+
+class AccessRequestIn(Schema):
+    archive_id = fields.String(required=True, validate=ARCHIVE_ID)
+    purpose = fields.String(required=True, validate=[validate.Length(max=200), not_blank], metadata={
+        "description": "Short purpose (e.g. 慢病管理质量抽查); kept in clear in the audit trail, "
+                       "so name no person here: details belong in `application`."})
+    application = fields.String(required=True, validate=[validate.Length(max=5000), not_blank],
+                                metadata={"description": "The written application; stored encrypted."})
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={
+        "description": "How long access is wanted once consented; at most HEALTHREC_ACCESS_MAX_DAYS."})
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    note = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "Required when rejecting: the requester is told why. Stored encrypted."})
+
+    @validates_schema
+    def reason_for_rejection(self, data, **kwargs):
+        if data.get("decision") == "reject" and not (data.get("note") or "").strip():
+            raise ValidationError("Say why the request is rejected.", "note")
+
+
+class ConsentIn(Schema):
+    """Who gave (or refused, or withdrew) consent and how; the names are stored encrypted."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(["granted", "refused", "withdrawn"]),
+                             metadata={"description": "For an access request: granted or refused answers "
+                                                      "an approved request, withdrawn ends an active grant. "
+                                                      "For enrolment: the resident's consent to the archive."})
+
+    given_by = fields.String(required=True, validate=validate.OneOf(["self", "guardian"]))
+    guardian_name = fields.String(validate=validate.Length(max=100))
+    relation = fields.String(validate=validate.Length(max=50),
+                             metadata={"description": "The guardian's relation to the resident."})
+    method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
+    witness = fields.String(validate=validate.Length(max=100),
+                            metadata={"description": "Required for method verbal_witnessed."})
+
+    @validates_schema
+    def complete(self, data, **kwargs):
+        errors = {}
+        if data.get("given_by") == "guardian":
+            for name in ("guardian_name", "relation"):
+                if not (data.get(name) or "").strip():
+                    errors[name] = ["Required when consent is given by a guardian."]
+        elif data.get("guardian_name") or data.get("relation"):
+            errors["given_by"] = ["Send given_by guardian with a guardian's name and relation."]
+        if data.get("method") == "verbal_witnessed" and not (data.get("witness") or "").strip():
+            errors["witness"] = ["Verbal consent needs the name of the witness."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class AccessRequestQuery(Schema):
+    status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
+
+
+class AccessRequest(Schema):
+    id = fields.String()
+    archive_id = fields.String()
+    status = fields.String(metadata={"enum": list(REQUEST_STATUSES)})
+    purpose = fields.String()
+    application = fields.String()
+    days = fields.Integer()
+    requester = fields.String()
+    requester_role = fields.String()
+    created_at = fields.DateTime()
+    decided_by = fields.String()
+    decided_at = fields.DateTime()
+    decision_note = fields.String()
+    consent_id = fields.String()
+    valid_until = fields.DateTime()
+    ended_by = fields.String(metadata={"description": "Who revoked it or recorded the withdrawal."})
+    ended_at = fields.DateTime()
+
+
+class Consent(Schema):
+    id = fields.String()
+    archive_id = fields.String()
+    kind = fields.String(metadata={"enum": ["enrolment", "access"]})
+    request_id = fields.String(metadata={"description": "The access request, for kind access."})
+    purpose = fields.String()
+    decision = fields.String(metadata={"enum": ["granted", "refused", "withdrawn"]})
+    given_by = fields.String()
+    guardian_name = fields.String()
+    relation = fields.String()
+    method = fields.String()
+    witness = fields.String()
+    recorded_by = fields.String()
+    recorded_role = fields.String()
+    at = fields.DateTime()
+
+
+class BreakGlassIn(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=4, max=1000), not_blank],
+                           metadata={"description": "The emergency; township staff review it. Stored encrypted."})
+
+
+class AcknowledgeIn(Schema):
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class BreakGlassQuery(Schema):
+    status = fields.String(validate=validate.OneOf(["unreviewed", "acknowledged"]))
+
+
+class BreakGlass(Schema):
+    id = fields.String()
+    archive_id = fields.String()
+    opened_by = fields.String()
+    role = fields.String()
+    opened_at = fields.DateTime()
+    valid_until = fields.DateTime()
+    reason = fields.String()
+    status = fields.String(metadata={"enum": ["unreviewed", "acknowledged"]})
+    acknowledged_by = fields.String()
+    acknowledged_at = fields.DateTime()
+    note = fields.String()
+
+
+class BreakGlassCountsQuery(Schema):
+    region = fields.String(validate=validate.Regexp(r"^\d{2,9}$", error="A region code within your scope."))
+    since = fields.Date(metadata={"description": "Count openings from this day on (default: all)."})
+
+
+class TownshipCount(Schema):
+    township = fields.String()
+    name = fields.String()
+    openings = fields.Integer()
+    unreviewed = fields.Integer()
+
+
+class BreakGlassCounts(Schema):
+    region = fields.String()
+    since = fields.Date(allow_none=True)
+    townships = fields.List(fields.Nested(TownshipCount))

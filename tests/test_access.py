@@ -1,0 +1,300 @@
+"""Access requests: the state machine, who may take each step, and what a refusal leaves."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+ARCHIVE = "4114231011010001"
+ROSTER = {
+    "sup": ("supervisor", "411423"),
+    "staff": ("township_staff", "411423101"),
+    "staff2": ("township_staff", "411423101"),
+    "town2": ("township_staff", "411423001"),
+    "doc": ("village_doctor", "411423101101"),
+    "doc2": ("village_doctor", "411423101102"),
+    "far": ("village_doctor", "411424101101"),
+    "admin": ("admin", "411423"),
+}
+SELF_SIGNED = {"decision": "granted", "given_by": "self", "method": "signature"}
+
+
+@pytest.fixture
+def people(login):
+    """Bearer headers by roster name; each user is created on first use."""
+    class People(dict):
+        def __missing__(self, name):
+            role, region = ROSTER[name]
+            self[name] = login(role, region, name)
+            return self[name]
+    return People()
+
+
+@pytest.fixture
+def archive_id(db):
+    db.archives.insert_one({"_id": ARCHIVE})
+    return ARCHIVE
+
+
+def file_request(client, headers, archive_id, days=7, purpose="慢病管理质量抽查"):
+    response = client.post("/api/v1/access-requests", headers=headers, json={
+        "archive_id": archive_id, "purpose": purpose, "days": days,
+        "application": "县卫健委慢病科申请查阅该档案高血压随访记录,用于季度质量抽查。"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def step(client, headers, request_id, name, body=None):
+    return client.post(f"/api/v1/access-requests/{request_id}/{name}", headers=headers, json=body or {})
+
+
+def approve(client, headers, request_id):
+    return step(client, headers, request_id, "decision", {"decision": "approve"})
+
+
+def stored(db, request_id):
+    return db.access_requests.find_one({"_id": request_id})
+
+
+def denials(db, action):
+    return list(db.audit.find({"action": action, "outcome": "denied"}))
+
+
+def test_request_goes_pending_approved_consented_active(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id, days=10)
+    assert created["status"] == "pending"
+    assert created["requester"] == "sup" and created["days"] == 10
+
+    approved = approve(client, people["staff"], created["id"])
+    assert approved.status_code == 200
+    assert approved.get_json()["status"] == "awaiting_consent"
+    assert approved.get_json()["decided_by"] == "staff"
+
+    consented = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    assert consented.status_code == 200, consented.get_json()
+    body = consented.get_json()
+    assert body["status"] == "active"
+    until = datetime.fromisoformat(body["valid_until"])
+    assert timedelta(days=9, hours=23) < until - datetime.now(UTC) <= timedelta(days=10)
+
+    actions = [e["action"] for e in db.audit.find({"grant": created["id"]}).sort("_id", 1)]
+    assert actions == ["access.request", "access.approve", "access.consent_granted"]
+
+
+def test_application_and_notes_are_stored_encrypted(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    step(client, people["staff"], created["id"], "decision",
+         {"decision": "reject", "note": "申请材料缺少单位盖章"})
+    raw = str(stored(db, created["id"]))
+    assert "高血压随访" not in raw and "盖章" not in raw
+    shown = client.get(f"/api/v1/access-requests/{created['id']}", headers=people["sup"]).get_json()
+    assert "高血压随访" in shown["application"]
+    assert shown["decision_note"] == "申请材料缺少单位盖章"
+
+
+def test_days_are_capped_and_bad_input_names_the_field(client, db, people, archive_id, app):
+    limit = app.config["ACCESS_MAX_DAYS"]
+    too_long = client.post("/api/v1/access-requests", headers=people["sup"], json={
+        "archive_id": archive_id, "purpose": "抽查", "application": "申请", "days": limit + 1})
+    assert too_long.status_code == 422
+    assert too_long.mimetype == "application/problem+json"
+    assert str(limit) in too_long.get_json()["errors"]["days"][0]
+
+    empty = client.post("/api/v1/access-requests", headers=people["sup"], json={
+        "archive_id": "41142310110", "purpose": " ", "days": 0})
+    assert empty.status_code == 422
+    assert set(empty.get_json()["errors"]) == {"archive_id", "purpose", "application", "days"}
+    assert db.access_requests.count_documents({}) == 0
+
+
+def test_request_for_a_missing_archive_is_404(client, db, people):
+    response = client.post("/api/v1/access-requests", headers=people["sup"], json={
+        "archive_id": ARCHIVE, "purpose": "抽查", "application": "申请", "days": 3})
+    assert response.status_code == 404
+    assert db.access_requests.count_documents({}) == 0
+
+
+def test_admin_cannot_request_clinical_data(client, db, people, archive_id):
+    response = client.post("/api/v1/access-requests", headers=people["admin"], json={
+        "archive_id": archive_id, "purpose": "抽查", "application": "申请", "days": 3})
+    assert response.status_code == 403
+    assert db.access_requests.count_documents({}) == 0
+    assert denials(db, "access.request")
+
+
+def test_rejection_needs_a_reason(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    response = step(client, people["staff"], created["id"], "decision", {"decision": "reject"})
+    assert response.status_code == 422
+    assert "note" in response.get_json()["errors"]
+    assert stored(db, created["id"])["status"] == "pending"
+
+
+@pytest.mark.parametrize("who", ["town2", "doc", "sup", "admin", "far"])
+def test_only_the_archives_township_decides(client, db, people, archive_id, who):
+    created = file_request(client, people["sup" if who != "sup" else "doc2"], archive_id)
+    response = approve(client, people[who], created["id"])
+    assert response.status_code == 403
+    assert "411423101" in response.get_json()["detail"]
+    assert stored(db, created["id"])["status"] == "pending"
+    assert denials(db, "access.approve")[0]["actor"] == who
+
+
+def test_requester_cannot_decide_or_consent_their_own_request(client, db, people, archive_id):
+    created = file_request(client, people["staff"], archive_id)
+    own = approve(client, people["staff"], created["id"])
+    assert own.status_code == 403
+    assert "another staff member" in own.get_json()["detail"]
+    assert approve(client, people["staff2"], created["id"]).status_code == 200
+    own_consent = step(client, people["staff"], created["id"], "consent", SELF_SIGNED)
+    assert own_consent.status_code == 403
+    assert stored(db, created["id"])["status"] == "awaiting_consent"
+    assert db.consents.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("who", ["town2", "doc2", "sup", "far"])
+def test_consent_is_recorded_by_the_archives_own_staff_only(client, db, people, archive_id, who):
+    created = file_request(client, people["sup" if who != "sup" else "far"], archive_id)
+    approve(client, people["staff"], created["id"])
+    response = step(client, people[who], created["id"], "consent", SELF_SIGNED)
+    assert response.status_code == 403
+    assert stored(db, created["id"])["status"] == "awaiting_consent"
+    assert db.consents.count_documents({}) == 0
+    assert denials(db, "access.consent_granted")
+
+
+def test_illegal_transitions_are_409_and_change_nothing(client, db, people, archive_id):
+    def unchanged_after(response, request_id, status):
+        before = stored(db, request_id)
+        assert response.status_code == 409, response.get_json()
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == 409
+        assert stored(db, request_id) == before and before["status"] == status
+
+    pending = file_request(client, people["sup"], archive_id)
+    unchanged_after(step(client, people["doc"], pending["id"], "consent", SELF_SIGNED),
+                    pending["id"], "pending")
+    approve(client, people["staff"], pending["id"])
+    unchanged_after(approve(client, people["staff2"], pending["id"]), pending["id"], "awaiting_consent")
+    unchanged_after(step(client, people["doc"], pending["id"], "consent",
+                         {**SELF_SIGNED, "decision": "withdrawn"}), pending["id"], "awaiting_consent")
+
+    revoked = file_request(client, people["sup"], archive_id)
+    assert step(client, people["sup"], revoked["id"], "revoke").status_code == 200
+    unchanged_after(approve(client, people["staff"], revoked["id"]), revoked["id"], "revoked")
+    unchanged_after(step(client, people["sup"], revoked["id"], "revoke"), revoked["id"], "revoked")
+
+    rejected = file_request(client, people["sup"], archive_id)
+    step(client, people["staff"], rejected["id"], "decision", {"decision": "reject", "note": "用途不明"})
+    unchanged_after(step(client, people["doc"], rejected["id"], "consent", SELF_SIGNED),
+                    rejected["id"], "rejected")
+    unchanged_after(approve(client, people["staff2"], rejected["id"]), rejected["id"], "rejected")
+
+    assert db.consents.count_documents({}) == 0
+    assert len(denials(db, "access.approve")) == 3
+
+
+def test_refused_consent_ends_the_request(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    approve(client, people["staff"], created["id"])
+    refused = step(client, people["doc"], created["id"], "consent", {
+        "decision": "refused", "given_by": "guardian", "guardian_name": "王秀兰",
+        "relation": "女儿", "method": "thumbprint"})
+    assert refused.status_code == 200
+    assert refused.get_json()["status"] == "refused"
+    assert "valid_until" not in refused.get_json()
+    again = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    assert again.status_code == 409
+
+
+def at_once(app, calls):
+    """Run (headers, path, body) posts in threads released together; their status codes."""
+    barrier = threading.Barrier(len(calls))
+    codes = []
+
+    def post(headers, path, body):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post(path, headers=headers, json=body).status_code)
+
+    threads = [threading.Thread(target=post, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(codes)
+
+
+def test_two_staff_deciding_at_once_leave_one_winner(app, client, db, people, archive_id):
+    for _ in range(8):
+        request_id = file_request(client, people["sup"], archive_id)["id"]
+        path = f"/api/v1/access-requests/{request_id}/decision"
+        codes = at_once(app, [(people["staff"], path, {"decision": "approve"}),
+                              (people["staff2"], path, {"decision": "reject", "note": "用途不明"})])
+        assert codes == [200, 409]
+        doc = stored(db, request_id)
+        winner = db.access_events.find_one({"_id": f"{request_id}:pending"})
+        assert doc["status"] == winner["to"] and doc["decided_by"] == winner["by"]
+
+
+def test_revoke_by_requester_or_township_only(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    for who in ("town2", "doc"):
+        assert step(client, people[who], created["id"], "revoke").status_code == 403
+    revoked = step(client, people["staff"], created["id"], "revoke")
+    assert revoked.status_code == 200
+    assert revoked.get_json()["status"] == "revoked"
+    assert revoked.get_json()["ended_by"] == "staff"
+
+
+def test_expired_grant_shows_expired_and_cannot_be_revoked(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    approve(client, people["staff"], created["id"])
+    step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    db.access_requests.update_one({"_id": created["id"]},
+                                  {"$set": {"valid_until": datetime.now(UTC) - timedelta(minutes=1)}})
+    shown = client.get(f"/api/v1/access-requests/{created['id']}", headers=people["sup"])
+    assert shown.get_json()["status"] == "expired"
+    listed = client.get("/api/v1/access-requests?status=expired", headers=people["sup"]).get_json()
+    assert [r["id"] for r in listed] == [created["id"]]
+    assert client.get("/api/v1/access-requests?status=active", headers=people["sup"]).get_json() == []
+    response = step(client, people["staff"], created["id"], "revoke")
+    assert response.status_code == 409
+    assert "expired" in response.get_json()["detail"]
+
+
+def test_list_shows_what_the_caller_made_or_must_decide(client, people, archive_id):
+    mine = file_request(client, people["sup"], archive_id)
+    decided = file_request(client, people["far"], archive_id)
+    approve(client, people["staff"], decided["id"])
+
+    def ids(who, query=""):
+        response = client.get(f"/api/v1/access-requests{query}", headers=people[who])
+        assert response.status_code == 200
+        return {r["id"] for r in response.get_json()}
+
+    assert ids("sup") == {mine["id"]}
+    assert ids("far") == {decided["id"]}
+    assert ids("staff") == {mine["id"], decided["id"]}
+    assert ids("staff", "?status=pending") == {mine["id"]}
+    assert ids("doc", "?status=awaiting_consent") == {decided["id"]}
+    assert ids("town2") == ids("doc2") == set()
+    bad = client.get("/api/v1/access-requests?status=maybe", headers=people["sup"])
+    assert bad.status_code == 422 and "status" in bad.get_json()["errors"]
+
+
+def test_only_those_involved_see_a_request(client, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    assert client.get(f"/api/v1/access-requests/{created['id']}", headers=people["town2"]).status_code == 403
+    assert client.get(f"/api/v1/access-requests/{created['id']}", headers=people["doc"]).status_code == 200
+    assert client.get("/api/v1/access-requests/nope", headers=people["sup"]).status_code == 404
+
+
+def test_a_transition_interrupted_by_a_crash_is_completed_on_next_load(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    approve(client, people["staff"], created["id"])
+    # A crash after the claim: the event exists, the request still says pending.
+    db.access_requests.update_one({"_id": created["id"]}, {"$set": {"status": "pending"}})
+    shown = client.get(f"/api/v1/access-requests/{created['id']}", headers=people["sup"])
+    assert shown.get_json()["status"] == "awaiting_consent"
+    assert stored(db, created["id"])["status"] == "awaiting_consent"
