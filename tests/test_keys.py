@@ -84,6 +84,11 @@ def changed(ring_text, **changes):
     return json.dumps(ring)
 
 
+def only_active(ring_text):
+    ring = json.loads(ring_text)
+    return changed(ring_text, keys={ring["active"]: ring["keys"][ring["active"]]})
+
+
 def new_key():
     return json.loads(crypto.generate())["index_key"]
 
@@ -227,7 +232,7 @@ def test_rotate_reseals_every_value_under_the_new_key(app, db, keys, samples):
     assert key_ids(db) == {new_id: len(IDS) * VALUES_PER_RESIDENT}
     assert opened(db, KeyRing.from_json(new_text)) == before
     # k1 is retired: a ring without it starts and still reads everything.
-    only_new = changed(new_text, keys={new_id: json.loads(new_text)["keys"][new_id]})
+    only_new = only_active(new_text)
     start(app, only_new)
     assert opened(db, KeyRing.from_json(only_new)) == before
     status = invoke(rotated, "keys", "status")
@@ -249,7 +254,8 @@ def test_interrupted_rotation_resumes_where_it_stopped(app, db, keys, samples):
 
     assert first.exit_code == 0, first.output
     assert "Checked 2 documents" in first.output
-    assert f"Values still under old keys: {3 * VALUES_PER_RESIDENT}." in first.output
+    assert f"Values still under old keys: {3 * VALUES_PER_RESIDENT} ({SAMPLES} {3 * VALUES_PER_RESIDENT})." \
+        in first.output
     assert "run `flask keys rotate` again to resume" in first.output
     assert key_ids(db, IDS[:2]) == {new_id: 2 * VALUES_PER_RESIDENT}
     assert key_ids(db, IDS[2:]) == {"k1": 3 * VALUES_PER_RESIDENT}
@@ -300,4 +306,24 @@ def test_rotation_stops_clearly_at_a_value_that_does_not_decrypt(app, db, keys, 
     assert "run `flask keys rotate` again to resume" in result.output
     status = invoke(rotated, "keys", "status")
     assert f"resumes at: {SAMPLES} after {IDS[2]}" in status.output
+    assert_nothing_decrypted(result.output, status.output)
+
+
+def test_sealed_values_outside_the_declared_collections_keep_their_key(app, db, keys):
+    # No `samples` fixture: the residents sit in a collection rotation does not cover.
+    seal_residents(db, KeyRing.from_json(keys))
+    everything = len(IDS) * VALUES_PER_RESIDENT
+    new_text, _ = crypto.add_key(keys)
+    rotated = start(app, new_text)
+
+    result = invoke(rotated, "keys", "rotate")
+
+    assert result.exit_code == 0, result.output
+    assert f"Values still under old keys: {everything} ({SAMPLES} {everything})." in result.output
+    assert f"Rotation does not cover {SAMPLES}" in result.output and "keep the old keys" in result.output
+    status = invoke(rotated, "keys", "status")
+    assert "Keys this database has used: k1, k2" in status.output
+    assert f"{SAMPLES:<16} k1       {everything}  (not rotated" in status.output
+    with pytest.raises(KeyRingError, match="key 'k1' is missing from the key ring"):
+        start(app, only_active(new_text))
     assert_nothing_decrypted(result.output, status.output)

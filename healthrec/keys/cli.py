@@ -65,9 +65,14 @@ def rotate(batch_size, limit):
                                    "then run `flask keys rotate` again to resume.") from None
     click.echo(f"Checked {result['checked']} documents, re-sealed {result['resealed']} values under key "
                f"{result['key']}.")
-    click.echo(f"Values still under old keys: {result['remaining']}.")
+    where = ", ".join(f"{name} {count}" for name, count in result["left"].items())
+    click.echo(f"Values still under old keys: {result['remaining']}" + (f" ({where})." if where else "."))
+    not_rotated = [name for name in result["left"] if name not in service.ENCRYPTED_COLLECTIONS]
     if not result["complete"]:
         click.echo("Stopped at the limit; run `flask keys rotate` again to resume.")
+    elif not_rotated:
+        click.echo(f"Rotation does not cover {', '.join(not_rotated)} (not in ENCRYPTED_COLLECTIONS): "
+                   "keep the old keys in the ring.")
     elif result["remaining"]:
         click.echo("Those were sealed while the rotation ran by a process with the old ring: restart every "
                    "service process with the new ring, then run `flask keys rotate` again.")
@@ -84,10 +89,11 @@ def status():
     known = ", ".join(f"{key_id} (retired)" if retired else key_id for key_id, retired in report["keys"])
     click.echo(f"Keys this database has used: {known or 'none yet'}")
     for name, per_key in report["counts"].items():
+        note = "" if name in service.ENCRYPTED_COLLECTIONS else "  (not rotated: not in ENCRYPTED_COLLECTIONS)"
         if not per_key:
             click.echo(f"  {name:<16} no sealed values")
         for key_id, count in sorted(per_key.items()):
-            click.echo(f"  {name:<16} {key_id:<8} {count}")
+            click.echo(f"  {name:<16} {key_id:<8} {count}{note}")
     click.echo(f"Values still under old keys: {report['remaining']}.")
     if report["resume_after"]:
         where = ", ".join(f"{name} after {last}" for name, last in report["resume_after"].items())

@@ -18,9 +18,10 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from healthrec import audit
 from healthrec.crypto import KeyRingError, is_sealed
 
-# Every collection holding sealed values. Rotation and status cover these and no others:
-# a collection that starts sealing values must be added here.
-ENCRYPTED_COLLECTIONS = ("archives", "records")
+# Every collection holding sealed values, each at the document and path it was sealed for:
+# rotation re-seals these. The counts look at every collection, so sealed values anywhere
+# else show up in `flask keys status` as not rotated and keep their key from retiring.
+ENCRYPTED_COLLECTIONS = ("archives", "records", "access_requests", "break_glass", "consents")
 
 CANARY = "healthrec key check"
 INDEX_KEY = "index_key"
@@ -117,15 +118,21 @@ def sealed_values(value, path=None):
 
 
 def counts(db):
-    """{collection: Counter(key id: sealed values)} over the encrypted collections."""
-    return {
-        name: Counter(sealed["k"] for doc in db[name].find() for _path, sealed in sealed_values(doc))
-        for name in ENCRYPTED_COLLECTIONS
-    }
+    """{collection: Counter(key id: sealed values)}: every encrypted collection, and any
+    other collection (but the canaries') that holds sealed values."""
+    per_collection = {}
+    for name in sorted(set(ENCRYPTED_COLLECTIONS) | set(db.list_collection_names()) - {"keyring"}):
+        per_key = Counter(sealed["k"] for doc in db[name].find() for _path, sealed in sealed_values(doc))
+        if per_key or name in ENCRYPTED_COLLECTIONS:
+            per_collection[name] = per_key
+    return per_collection
 
 
 def under_old_keys(per_collection, active):
-    return sum(n for per_key in per_collection.values() for key_id, n in per_key.items() if key_id != active)
+    """{collection: values under keys other than `active`}, for collections with any."""
+    left = {name: sum(n for key_id, n in per_key.items() if key_id != active)
+            for name, per_key in per_collection.items()}
+    return {name: n for name, n in left.items() if n}
 
 
 def resume_point(db, active):
@@ -151,7 +158,8 @@ def rotate(db, ring, batch_size=100, limit=None, progress=None):
     The last _id of each batch is saved, so a run that is interrupted, or stopped after
     `limit` documents, resumes where it stopped. Every process of the service must hold
     the new ring first: one still sealing under an old key leaves values behind, which the
-    final count reports. Old keys are retired only when that count is 0.
+    final count reports (`left`, per collection). Old keys are retired only when no value
+    in any collection is left under them.
     """
     after = resume_point(db, ring.active)
     db.keyring.replace_one({"_id": ROTATION}, {"kind": "rotation", "key": ring.active, "after": after}, upsert=True)
@@ -172,14 +180,14 @@ def rotate(db, ring, batch_size=100, limit=None, progress=None):
         if limit is not None and checked >= limit:
             complete = False
             break
-    remaining = under_old_keys(counts(db), ring.active)
+    left = under_old_keys(counts(db), ring.active)
     if complete:
         # A later run starts a fresh pass: values sealed behind this one are found again.
         db.keyring.delete_one({"_id": ROTATION})
-    if remaining == 0:
+    if not left:
         db.keyring.update_many({"kind": "key", "key": {"$ne": ring.active}}, {"$set": {"retired": True}})
-    result = {"key": ring.active, "checked": checked, "resealed": resealed, "remaining": remaining,
-              "complete": complete}
+    result = {"key": ring.active, "checked": checked, "resealed": resealed, "remaining": sum(left.values()),
+              "left": left, "complete": complete}
     audit.record(db, None, "keys.rotate", detail=result)
     return result
 
@@ -212,7 +220,7 @@ def status(db, ring):
     return {
         "active": ring.active,
         "counts": per_collection,
-        "remaining": under_old_keys(per_collection, ring.active),
+        "remaining": sum(under_old_keys(per_collection, ring.active).values()),
         "keys": [(doc["key"], doc["retired"]) for doc in db.keyring.find({"kind": "key"}).sort("_id", 1)],
         "resume_after": resume_point(db, ring.active),
     }
