@@ -22,6 +22,7 @@ DEFAULTS = {
     "ACCESS_MAX_DAYS": 30,
     "BREAK_GLASS_HOURS": 4,
     "PAGE_SIZE": 50,
+    "ARCHIVE_SERIAL_DIGITS": 4,
     "PROXY_HOPS": 0,
 }
 
@@ -56,6 +57,9 @@ def finalise(settings):
     """Check the combination of settings; development may invent a throw-away secret."""
     if settings["ENV"] not in ("development", "production", "testing"):
         raise SettingsError("HEALTHREC_ENV must be development, testing or production")
+    if settings["ARCHIVE_SERIAL_DIGITS"] not in (4, 5):
+        raise SettingsError("HEALTHREC_ARCHIVE_SERIAL_DIGITS must be 4 (16-digit archive codes, the "
+                            "provincial plan) or 5 (17 digits, the national layout)")
     if not settings.get("SECRET_KEY"):
         if settings["ENV"] == "production":
             raise SettingsError("HEALTHREC_SECRET_KEY must be set in production (a long random string)")
