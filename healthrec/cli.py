@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from healthrec import demo
+from healthrec.archives.cli import archives
 from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
 from healthrec.db import ensure_indexes, get_db
@@ -119,4 +120,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes, keys]
+commands = [users, regions_cli, demo_cli, indexes, keys, archives]

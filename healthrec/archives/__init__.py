@@ -1,0 +1,1 @@
+"""Resident archives (居民健康档案): one lifelong archive per resident."""

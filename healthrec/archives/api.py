@@ -1,0 +1,116 @@
+"""/api/v1/archives: create, read, change (If-Match), search, close and review."""
+
+from flask import request
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from healthrec.archives import service
+from schemas.archives import (
+    Archive,
+    ArchiveChange,
+    ArchiveCreate,
+    ArchiveList,
+    ArchiveQuery,
+    CloseRequest,
+    ReviewRequest,
+)
+
+blp = Blueprint("archives", __name__, url_prefix="/api/v1/archives",
+                description="Resident health archives (居民健康档案)")
+
+
+@blp.after_request
+def no_store(response):
+    # Archives are personal health data: no browser or proxy keeps a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def etag(archive):
+    return f'"{archive["id"]}.{archive["version"]}"'
+
+
+def if_match_version(archive_id):
+    """The version the client's If-Match names; None without the header, 0 for an ETag
+    of something else (never a current version, so the service answers 412)."""
+    if "If-Match" not in request.headers or request.if_match.star_tag:
+        return None  # "*" would match any version and so protect nothing
+    for tag in request.if_match.as_set():
+        code, _, version = tag.rpartition(".")
+        if code == archive_id and version.isdigit():
+            return int(version)
+    return 0
+
+
+def answer(archive, warnings=None, status=200):
+    if warnings is not None:
+        archive = {**archive, "warnings": warnings}
+    return archive, status, {"ETag": etag(archive)}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ArchiveCreate)
+@blp.response(201, Archive)
+@blp.alt_response(409, description="The ID card already has an archive (`existing_id` when yours to see)")
+@blp.alt_response(422, description="Field errors, keyed by field")
+def create(body):
+    """Create a resident's archive; its id is the village code and the next serial."""
+    archive, warnings = service.create_archive(current_user, body)
+    return answer(archive, warnings, 201)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ArchiveQuery, location="query")
+@blp.response(200, ArchiveList)
+def search(query):
+    """Archives within your region; name and id_card match exactly. Identifiers in a URL
+    end up in access logs: POST /api/v1/archives/search takes the same filters in a body."""
+    return service.search_archives(current_user, **query)
+
+
+@blp.route("/search", methods=["POST"])
+@blp.arguments(ArchiveQuery)
+@blp.response(200, ArchiveList)
+def search_by_body(query):
+    """The same search as GET /api/v1/archives, with the filters in the request body."""
+    return service.search_archives(current_user, **query)
+
+
+@blp.route("/<archive_id>", methods=["GET"])
+@blp.response(200, Archive)
+@blp.alt_response(403, description="Outside your region and no active grant")
+@blp.alt_response(404, description="No such archive")
+def get(archive_id):
+    """One archive, decrypted, with its version (also as ETag)."""
+    return answer(service.get_archive(current_user, archive_id))
+
+
+@blp.route("/<archive_id>", methods=["PATCH"])
+@blp.arguments(ArchiveChange)
+@blp.response(200, Archive)
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
+@blp.alt_response(428, description="If-Match is missing")
+def change(body, archive_id):
+    """Change some fields; needs If-Match with the archive's ETag. null clears a field."""
+    archive, warnings = service.update_archive(current_user, archive_id, body, if_match_version(archive_id))
+    return answer(archive, warnings)
+
+
+@blp.route("/<archive_id>/close", methods=["POST"])
+@blp.arguments(CloseRequest)
+@blp.response(200, Archive)
+def close(body, archive_id):
+    """Close an archive (death, moved_away, duplicate, other); it stays readable."""
+    archive = service.close_archive(current_user, archive_id, body["reason"], body["date"],
+                                    body.get("note"), body.get("duplicate_of"), if_match_version(archive_id))
+    return answer(archive)
+
+
+@blp.route("/<archive_id>/review", methods=["POST"])
+@blp.arguments(ReviewRequest)
+@blp.response(200, Archive)
+def review(body, archive_id):
+    """Township staff's verdict on the archive's content: qualified or needs_correction."""
+    archive = service.review_archive(current_user, archive_id, body["verdict"], body.get("note"),
+                                     if_match_version(archive_id))
+    return answer(archive)

@@ -1,0 +1,189 @@
+"""The steps of an archive write that must not happen twice, each claimed by inserting a
+document whose `_id` is the thing claimed.
+
+FerretDB has no transactions, and a filtered update there is read-then-write: two
+writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
+both servers, so it serialises writers instead:
+
+- the archive code: the archive itself is inserted under the next serial of its village;
+- the person: `identities` holds the ID card's blind index before its archive is written;
+- each version of an archive: `archive_versions` holds "<archive id>:<version>" before
+  the archive is updated to that version.
+
+A request that dies between its claim and its write leaves a claim behind. The next
+request that meets one older than STALE_CLAIM removes it, and so does `reconcile`.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from pymongo.errors import DuplicateKeyError
+
+from healthrec import audit
+from healthrec.archives.rules import RELEASING_REASONS
+from healthrec.db import get_db
+from healthrec.errors import Conflict, PreconditionFailed
+from healthrec.ids import prefix_range
+
+# A claim this old whose write never followed was left by a request that died.
+STALE_CLAIM = timedelta(minutes=5)
+HOLDS_IDENTITY = {"closed.reason": {"$nin": list(RELEASING_REASONS)}}
+BUSY = "Another registration with this ID card is under way; try again in a minute."
+
+
+def now():
+    """The time cut to the milliseconds BSON keeps, so an answer matches a later read."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+# --- Archive codes ---------------------------------------------------------------------
+
+def _highest_serial(db, layout, village):
+    last = db.archives.find_one({"_id": prefix_range(village)}, {"_id": 1}, sort=[("_id", -1)])
+    return layout.parse(last["_id"])[1] if last else 0
+
+
+def insert_numbered(layout, village, build):
+    """Insert `build(code)` under the next free code of `village`; the document.
+
+    A code taken meanwhile fails the insert and the next one is tried, so concurrent
+    creators get distinct codes without gaps. `archive_serials` only hints where to start
+    (its update is not atomic on FerretDB and may lag behind); without it the archives
+    themselves are asked, which is a scan on FerretDB.
+    """
+    db = get_db()
+    hint = db.archive_serials.find_one({"_id": village})
+    serial = (hint["last"] if hint else _highest_serial(db, layout, village)) + 1
+    while True:
+        if serial > layout.max_serial:
+            raise Conflict(
+                f"Village {village} has used all {layout.max_serial} archive serials, so no new "
+                "archive can be numbered there. Ask the county health bureau to register another "
+                "village code (segment 901-999) for this village's new residents.")
+        doc = build(layout.format(village, serial))
+        try:
+            db.archives.insert_one(doc)
+            break
+        except DuplicateKeyError:
+            serial += 1
+    if hint is None:
+        try:
+            db.archive_serials.insert_one({"_id": village, "last": serial})
+            return doc
+        except DuplicateKeyError:
+            pass  # another creator made the hint first
+    db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
+    return doc
+
+
+# --- One archive per person ------------------------------------------------------------
+
+def identity_holder(bi, village):
+    """The archive of `village` holding the ID card with blind index `bi`, if any."""
+    return get_db().archives.find_one({"_id": prefix_range(village), "id_card_bi": bi, **HOLDS_IDENTITY},
+                                      {"village": 1})
+
+
+def _orphan_identity(claim, cutoff):
+    return claim["at"] < cutoff and identity_holder(claim["_id"], claim["village"]) is None
+
+
+def claim_identity(bi, village):
+    """Claim the ID card for an archive of `village` that is about to be written.
+
+    Returns None when claimed, or the archive that already holds the card. Raises
+    Conflict while another request's claim on it is still young.
+    """
+    db = get_db()
+    for _ in range(2):
+        try:
+            db.identities.insert_one({"_id": bi, "village": village, "at": now()})
+            return None
+        except DuplicateKeyError:
+            claim = db.identities.find_one({"_id": bi})
+            if claim is None:
+                continue  # released meanwhile
+            holder = identity_holder(bi, claim["village"])
+            if holder is not None:
+                return holder
+            if not _orphan_identity(claim, now() - STALE_CLAIM):
+                raise Conflict(BUSY) from None
+            db.identities.delete_one({"_id": bi, "at": claim["at"]})
+    raise Conflict(BUSY)
+
+
+def release_identity(bi, village):
+    get_db().identities.delete_one({"_id": bi, "village": village})
+
+
+# --- Versions --------------------------------------------------------------------------
+
+def _orphan_version(claim, cutoff):
+    archive = get_db().archives.find_one({"_id": claim["archive_id"]}, {"version": 1})
+    return claim["at"] < cutoff and archive["version"] < claim["version"]
+
+
+def stale(archive_id):
+    return PreconditionFailed(
+        f"Archive {archive_id} has changed since you read it. GET it again, redo your change "
+        "on the new version and send its ETag in If-Match.")
+
+
+def commit(doc, username, expected_version, changes, fields, unset=()):
+    """Write `changes` (and remove `unset`) as the next version of the archive `doc`
+    that was read at `expected_version` (None: at whatever version `doc` has).
+
+    Returns the document as stored now; raises PreconditionFailed when another writer
+    got there first.
+    """
+    db = get_db()
+    if expected_version is not None and expected_version != doc["version"]:
+        raise stale(doc["_id"])
+    version, at = doc["version"] + 1, now()
+    claim = {"_id": f"{doc['_id']}:{version}", "archive_id": doc["_id"], "version": version,
+             "by": username, "at": at, "fields": fields}
+    for attempt in range(2):
+        try:
+            db.archive_versions.insert_one(claim)
+            break
+        except DuplicateKeyError:
+            held = db.archive_versions.find_one({"_id": claim["_id"]})
+            if attempt or held is None or not _orphan_version(held, at - STALE_CLAIM):
+                raise stale(doc["_id"]) from None
+            db.archive_versions.delete_one({"_id": held["_id"], "at": held["at"]})
+    changes = {**changes, "version": version, "updated_at": at, "updated_by": username}
+    update = {"$set": changes}
+    if unset:
+        update["$unset"] = dict.fromkeys(unset, "")
+    db.archives.update_one({"_id": doc["_id"]}, update)
+    kept = {key: value for key, value in doc.items() if key not in unset}
+    return {**kept, **changes}
+
+
+# --- Repair ----------------------------------------------------------------------------
+
+def reconcile(grace=STALE_CLAIM):
+    """Remove the claims of requests that died between claim and write: ID-card claims no
+    archive carries, version claims their archive never reached. Claims younger than
+    `grace` may belong to requests still running and stay.
+
+    One pass over the archives picks the candidates; each is checked again on its own
+    just before it goes, as its request may have finished meanwhile.
+    """
+    db = get_db()
+    cutoff = now() - grace
+    held = {(doc["village"], doc["id_card_bi"]) for doc in db.archives.find(
+        {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"village": 1, "id_card_bi": 1})}
+    reached = {doc["_id"]: doc["version"] for doc in db.archives.find({}, {"version": 1})}
+    identities = [claim for claim in db.identities.find({"at": {"$lt": cutoff}})
+                  if (claim["village"], claim["_id"]) not in held and _orphan_identity(claim, cutoff)]
+    versions = [claim for claim in db.archive_versions.find({"at": {"$lt": cutoff}})
+                if reached.get(claim["archive_id"], 0) < claim["version"] and _orphan_version(claim, cutoff)]
+    for claim in identities:
+        db.identities.delete_one({"_id": claim["_id"], "at": claim["at"]})
+    for claim in versions:
+        db.archive_versions.delete_one({"_id": claim["_id"], "at": claim["at"]})
+    found = {"identity_claims": len(identities), "version_claims": len(versions)}
+    if identities or versions:
+        audit.record(db, None, "archive.reconcile", detail=found)
+    return found

@@ -1,0 +1,124 @@
+"""What an archive must hold and how its parts must agree: pure functions, no database.
+
+The service runs these on the plaintext of the whole archive (the stored one merged with a
+change) before anything is sealed or written.
+"""
+
+import unicodedata
+
+from healthrec.ids import IdCardError, disagreements, parse_id_card
+
+ADULT_AGE = 18
+ELDERLY_AGE = 65
+
+# Key populations (重点人群). The derived ones follow from the birth date and are never
+# stored, so they cannot go stale as a resident ages; the doctor sets the others.
+DERIVED = ("elderly", "child")
+SET_BY_DOCTOR = ("maternal", "hypertension", "diabetes", "severe_mental_disorder", "tuberculosis")
+POPULATIONS = DERIVED + SET_BY_DOCTOR
+
+# Fields that identify the resident or describe their health: sealed at rest, each under
+# its own key path. Everything else (codes, sex, birth date, flags, statuses) stays plain
+# for routing and indicators.
+SEALED = ("name", "id_card", "phone", "address", "guardian", "family_history",
+          "past_history", "allergies", "disabilities")
+PLAIN = ("sex", "birth_date", "key_populations", "responsible_doctor")
+EDITABLE = SEALED + PLAIN
+
+# The basic content (基础内容) a qualified archive may not lack. An empty list or object
+# means "asked, none"; only an absent field counts as missing.
+REQUIRED = ("name", "sex", "birth_date", "id_card", "phone", "address", "family_history",
+            "past_history", "allergies", "responsible_doctor")
+
+# Closing for these reasons hands the ID card on: the person registers where they moved
+# to, or keeps the archive this one duplicated.
+RELEASING_REASONS = ("moved_away", "duplicate")
+
+
+def age_on(birth_date, day):
+    """Age in full years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def derived_populations(birth_date, today, child_max_age):
+    """Elderly from 65; children 0 to `child_max_age` years inclusive, as the national
+    spec's "0-6岁儿童" counts six-year-olds (HEALTHREC_CHILD_MAX_AGE, 3 under the plan)."""
+    age = age_on(birth_date, today)
+    flags = []
+    if age >= ELDERLY_AGE:
+        flags.append("elderly")
+    if age <= child_max_age:
+        flags.append("child")
+    return flags
+
+
+def is_minor(birth_date, today):
+    return age_on(birth_date, today) < ADULT_AGE
+
+
+def completeness(archive, today):
+    """{complete, missing[]} against the required basic content."""
+    missing = [name for name in REQUIRED if archive.get(name) is None]
+    guardian = archive.get("guardian") or {}
+    if "phone" in missing and guardian.get("phone"):
+        missing.remove("phone")  # a child is reached through the guardian
+    if archive.get("birth_date") and is_minor(archive["birth_date"], today) and not guardian:
+        missing.append("guardian")
+    return {"complete": not missing, "missing": missing}
+
+
+def name_key(name):
+    """The form of a name the search index is built from: full-width and half-width
+    forms folded, spaces dropped, the middle dots of minority names (买买提·艾力) unified."""
+    folded = unicodedata.normalize("NFKC", name)
+    for dot in "•‧・∙⋅":
+        folded = folded.replace(dot, "·")
+    return "".join(folded.split())
+
+
+def check(archive, today, child_max_age):
+    """(errors by field, warnings, parsed ID card or None) for a whole archive."""
+    errors, warnings, card = {}, [], None
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    born = archive["birth_date"]
+    if born > today:
+        add("birth_date", "The birth date lies in the future.")
+    elif born.year < 1880:
+        add("birth_date", "The birth date is before 1880; check the year.")
+
+    if archive.get("id_card"):
+        try:
+            card = parse_id_card(archive["id_card"], today)
+        except IdCardError as error:
+            add("id_card", str(error))
+        else:
+            archive["id_card"] = card.number
+            warnings.extend({"field": "id_card", "message": text} for text in card.warnings)
+            for field, messages in disagreements(card, born, archive["sex"]).items():
+                errors.setdefault(field, []).extend(messages)
+    elif not archive.get("guardian"):
+        add("guardian", "Without an ID card number (a newborn, say) the archive needs a "
+                        "guardian: give guardian.name and guardian.relation, or the id_card.")
+
+    guardian = archive.get("guardian")
+    if guardian and guardian.get("id_card"):
+        try:
+            guardian["id_card"] = parse_id_card(guardian["id_card"], today).number
+        except IdCardError as error:
+            add("guardian.id_card", str(error))
+
+    flags = archive.get("key_populations") or []
+    derived = derived_populations(born, today, child_max_age)
+    for flag in DERIVED:
+        if flag in flags and flag not in derived:
+            add("key_populations", f"'{flag}' follows from the birth date and does not apply "
+                                   f"at age {age_on(born, today)}; leave it out.")
+    if "maternal" in flags and archive["sex"] != "female":
+        add("key_populations", "'maternal' applies to women only; check sex or the flag.")
+    # Only the doctor's flags are kept; derived ones are added again when read.
+    archive["key_populations"] = sorted({flag for flag in flags if flag in SET_BY_DOCTOR})
+    return errors, warnings, card
+

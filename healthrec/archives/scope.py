@@ -1,0 +1,58 @@
+"""Who may do what with an archive: the one place that decides.
+
+Today the answer comes from the user's jurisdiction (a region-code prefix, DESIGN §4).
+Access requests (issue 5) plug in here: where jurisdiction says no to a read, an active
+grant for that archive may say yes, and `authorize` returns it so every use is audited
+with the request id.
+"""
+
+from dataclasses import dataclass
+
+from healthrec.auth import roles
+from healthrec.errors import Forbidden
+
+CREATE, READ, WRITE, REVIEW = "create", "read", "write", "review"
+
+ALLOWED = {
+    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE},
+    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW},
+}
+
+HOW_TO_REQUEST = ("file an access request (POST /api/v1/access-requests) with the township health "
+                  "centre that manages it; it can be used once the centre approves and the resident "
+                  "or their guardian consents.")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Why a use is allowed, recorded with each audit entry of it."""
+
+    purpose: str
+    grant: str | None = None  # the access request that allowed it, when not jurisdiction
+
+
+JURISDICTION = Access("jurisdiction")
+
+
+def authorize(user, action, region, archive_id=None):
+    """The Access for `user` doing `action` on archive `archive_id` of village `region`
+    (or, for a search, on the archives under the region prefix `region`).
+
+    Raises Forbidden with a detail that says what the user can do instead.
+    """
+    if user.role == roles.ADMIN:
+        raise Forbidden("Administrators manage users, regions and keys; they do not see resident archives.")
+    target = f"archive {archive_id}" if archive_id else f"the archives of {region}"
+    if user.role == roles.SUPERVISOR:
+        raise Forbidden(f"Supervisors see indicators, not identifiable archives. To use {target}, "
+                        + HOW_TO_REQUEST)
+    if action not in ALLOWED.get(user.role, ()):
+        if action == REVIEW:
+            raise Forbidden("Only township health centre staff review archives.")
+        raise Forbidden(f"The role {user.role} cannot {action} archives.")
+    if not user.covers(region):
+        if action == CREATE:
+            raise Forbidden(f"You can create archives only in villages within your region {user.region}; "
+                            f"{region} is outside it.")
+        raise Forbidden(f"{region} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
+    return JURISDICTION

@@ -1,0 +1,374 @@
+"""Resident archives: creation, scoped reads and search, versioned changes, review and
+closing. Every read, write and denial appends an audit entry; the claims that keep codes,
+persons and versions unique without transactions are in `claims`.
+
+Other domains (service records) reach an archive through `archive_for`, which applies
+the scope rules and audits a denial, and record each use with `ArchiveAccess.audit`.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+from healthrec import audit
+from healthrec.archives import claims, rules
+from healthrec.archives.scope import CREATE, READ, REVIEW, WRITE, authorize
+from healthrec.auth import roles
+from healthrec.crypto import keyring
+from healthrec.db import get_db
+from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
+from healthrec.ids import ArchiveCodeError, CodeLayout, IdCardError, parse_id_card, prefix_range
+from healthrec.regions import service as regions
+
+# Fields a list shows: the name is the only one decrypted for it.
+SUMMARY = ("village", "status", "name", "sex", "birth_date", "key_populations",
+           "responsible_doctor", "completeness", "review", "version")
+
+
+def layout():
+    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"])
+
+
+def card_index(number):
+    return keyring().blind_index("id_card:" + number)
+
+
+def name_index(name):
+    # Names are searched by a blind index of the whole (normalised) name: an exact match
+    # works on both servers and through the index, and equal names share one token, which
+    # reveals only that two residents have the same full name. Indexing characters or the
+    # surname would allow partial search, but a handful of surnames cover most of a
+    # village, so those tokens could be matched to surnames by their frequency alone.
+    return keyring().blind_index("name:" + rules.name_key(name))
+
+
+# --- Access: the scope check with its audit entry, for this and other domains ---------
+
+@dataclass
+class ArchiveAccess:
+    """An archive a user may use for one kind of action, and why; its `audit` method
+    records each use with that purpose (and grant)."""
+
+    user: object
+    archive: dict  # the stored document, sensitive fields still sealed
+    purpose: str
+    grant: str | None
+
+    @property
+    def archive_id(self):
+        return self.archive["_id"]
+
+    @property
+    def village(self):
+        return self.archive["village"]
+
+    def audit(self, action, outcome="ok", detail=None):
+        audit.record(get_db(), self.user, action, outcome=outcome, archive_id=self.archive_id,
+                     region=self.village, purpose=self.purpose, grant=self.grant, detail=detail)
+
+
+def _authorize(user, action, region, audit_as, archive_id=None):
+    try:
+        return authorize(user, action, region, archive_id)
+    except Forbidden:
+        audit.record(get_db(), user, audit_as, outcome="denied", archive_id=archive_id, region=region)
+        raise
+
+
+def archive_for(user, archive_id, action, audit_as=None):
+    """The archive `archive_id` for `user` to `action` ("read", "write" or "review").
+
+    Raises Invalid for a malformed code, NotFound, Forbidden (audited as a denial under
+    `audit_as`, default "archive.<action>") and Conflict for a write to a closed archive.
+    The caller records the use itself with `access.audit(...)`.
+    """
+    audit_as = audit_as or f"archive.{action}"
+    try:
+        village = layout().village_of(archive_id)
+    except ArchiveCodeError as error:
+        raise Invalid(str(error), {"id": [str(error)]}) from None
+    doc = get_db().archives.find_one({"_id": archive_id})
+    if doc is None:
+        audit.record(get_db(), user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
+        raise NotFound(f"No archive {archive_id}.")
+    access = _authorize(user, action, doc["village"], audit_as, archive_id)
+    result = ArchiveAccess(user, doc, access.purpose, access.grant)
+    if action == WRITE and doc["status"] == "closed":
+        result.audit(audit_as, outcome="conflict")
+        closed = doc["closed"]
+        raise Conflict(f"Archive {archive_id} was closed on {closed['date']} ({closed['reason']}); "
+                       "a closed archive is kept as it is.")
+    return result
+
+
+# --- Reading -------------------------------------------------------------------------
+
+def _unseal(doc):
+    """The plaintext of an archive's fields, as the rules and the API see them."""
+    ring = keyring()
+    plain = {name: ring.unseal(doc[name], doc["_id"], name) for name in rules.SEALED if name in doc}
+    plain.update({name: doc[name] for name in rules.PLAIN if doc.get(name) is not None})
+    plain["birth_date"] = date.fromisoformat(doc["birth_date"])
+    return plain
+
+
+def _note(doc, part):
+    """A sub-document (review, closed) with its note unsealed."""
+    value = doc.get(part)
+    if not value:
+        return None
+    value = dict(value)
+    if value.get("note"):
+        value["note"] = keyring().unseal(value["note"], doc["_id"], f"{part}.note")
+    return value
+
+
+def present(doc, plain=None):
+    """The archive as the API answers it."""
+    plain = plain if plain is not None else _unseal(doc)
+    derived = rules.derived_populations(plain["birth_date"], date.today(), current_app.config["CHILD_MAX_AGE"])
+    return {
+        **{name: plain.get(name) for name in rules.EDITABLE},
+        "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
+        "key_populations": sorted(set(plain.get("key_populations", [])) | set(derived)),
+        "completeness": doc["completeness"], "review": _note(doc, "review"),
+        "closed": _note(doc, "closed"), "version": doc["version"],
+        "created_at": doc["created_at"], "created_by": doc["created_by"],
+        "updated_at": doc["updated_at"], "updated_by": doc["updated_by"],
+    }
+
+
+def summary(doc):
+    born = date.fromisoformat(doc["birth_date"])
+    derived = rules.derived_populations(born, date.today(), current_app.config["CHILD_MAX_AGE"])
+    return {
+        "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
+        "name": keyring().unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"], "birth_date": born,
+        "key_populations": sorted(set(doc.get("key_populations", [])) | set(derived)),
+        "responsible_doctor": doc.get("responsible_doctor"), "completeness": doc["completeness"],
+        "review": {k: v for k, v in doc["review"].items() if k != "note"} if doc.get("review") else None,
+        "version": doc["version"],
+    }
+
+
+def get_archive(user, archive_id):
+    access = archive_for(user, archive_id, READ, "archive.read")
+    access.audit("archive.read")
+    return present(access.archive)
+
+
+def search_archives(user, village=None, name=None, id_card=None, status=None, review=None,
+                    page=1, per_page=None):
+    """One page of the archives within the user's scope that match every filter given."""
+    region = village or user.region
+    access = _authorize(user, READ, region, "archive.search")
+    query = {"_id": prefix_range(region)}
+    if name:
+        query["name_bi"] = name_index(name)
+    if id_card:
+        try:
+            query["id_card_bi"] = card_index(parse_id_card(id_card).number)
+        except IdCardError as error:
+            raise Invalid(f"id_card: {error}", {"id_card": [str(error)]}) from None
+    if status:
+        query["status"] = status
+    if review:
+        query["review.verdict"] = {"$exists": False} if review == "none" else review
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    db = get_db()
+    total = db.archives.count_documents(query)
+    docs = db.archives.find(query, dict.fromkeys(SUMMARY, 1)).sort("_id", 1) \
+        .skip((page - 1) * per_page).limit(per_page)
+    items = [summary(doc) for doc in docs]
+    filters = [k for k, v in (("village", village), ("name", name), ("id_card", id_card),
+                              ("status", status), ("review", review)) if v]
+    # One entry per search; the ids shown are listed so a resident's name seen in a list
+    # can be traced, without an entry per row.
+    audit.record(db, user, "archive.search", region=region, purpose=access.purpose, grant=access.grant,
+                 detail={"filters": filters, "total": total, "shown": [item["id"] for item in items]})
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+# --- Checks before a write -----------------------------------------------------------
+
+def _invalid(what, errors):
+    return Invalid(f"{what}: " + "; ".join(
+        f"{field}: {messages[0]}" for field, messages in sorted(errors.items())), errors)
+
+
+def _check_village(village):
+    try:
+        regions.get_region(village)
+    except (Invalid, NotFound) as error:
+        raise Invalid(error.detail, {"village_code": [error.detail]}) from None
+
+
+def _doctor_problem(user, username, village):
+    """Why `username` cannot be the responsible doctor for `village`, or None."""
+    if username == user.username and user.role in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF):
+        return None  # the acting user, already checked for this village
+    doc = get_db().users.find_one({"_id": username}, {"role": 1, "region": 1, "disabled": 1})
+    if doc is None or doc.get("disabled"):
+        return f"There is no active user {username}."
+    if doc["role"] not in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF) or not village.startswith(doc["region"]):
+        return f"{username} is not a village doctor or township staff member serving village {village}."
+    return None
+
+
+def _check(user, plain, village, doctor_changed=True):
+    """Normalise and check a whole archive; (ID card or None, warnings) or Invalid."""
+    plain["name"] = plain["name"].strip()
+    errors, warnings, card = rules.check(plain, date.today(), current_app.config["CHILD_MAX_AGE"])
+    if not plain["name"]:
+        errors["name"] = ["The name is empty."]
+    if plain.get("responsible_doctor") and doctor_changed:
+        problem = _doctor_problem(user, plain["responsible_doctor"], village)
+        if problem:
+            errors["responsible_doctor"] = [problem]
+    if errors:
+        raise _invalid("The archive cannot be saved", errors)
+    return card, warnings
+
+
+def _sealed(archive_id, plain, names):
+    ring = keyring()
+    return {name: ring.seal(plain[name], archive_id, name) for name in names if plain.get(name) is not None}
+
+
+def _claim_identity(user, bi, village, audit_as):
+    """Claim the ID card for an archive of `village`, or refuse a second archive."""
+    holder = claims.claim_identity(bi, village)
+    if holder is None:
+        return
+    audit.record(get_db(), user, audit_as, outcome="conflict", region=village,
+                 detail={"existing_id": holder["_id"]})
+    try:
+        authorize(user, READ, holder["village"], holder["_id"])
+    except Forbidden:
+        raise Conflict("This person already has an archive, registered outside your region. "
+                       "Ask its township health centre to transfer it, or file an access request "
+                       "to read it.") from None
+    raise Conflict(f"This ID card already has archive {holder['_id']}; open that one instead.",
+                   existing_id=holder["_id"])
+
+
+def create_archive(user, data):
+    """Create an archive from the fields of ArchiveCreate; (archive, warnings)."""
+    village = data["village_code"]
+    access = _authorize(user, CREATE, village, "archive.create")
+    _check_village(village)
+    plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
+    if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
+        plain["responsible_doctor"] = user.username
+    card, warnings = _check(user, plain, village)
+    bi = card_index(card.number) if card else None
+    if bi:
+        _claim_identity(user, bi, village, "archive.create")
+    at = claims.now()
+    fixed = {
+        "village": village, "status": "open", "version": 1,
+        "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
+        "key_populations": plain["key_populations"],
+        "responsible_doctor": plain.get("responsible_doctor"),
+        "completeness": rules.completeness(plain, date.today()),
+        "name_bi": name_index(plain["name"]), "id_card_bi": bi,
+        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
+    }
+    try:
+        doc = claims.insert_numbered(layout(), village, lambda code: {
+            "_id": code, **fixed, **_sealed(code, plain, rules.SEALED)})
+    except Exception:
+        if bi:
+            claims.release_identity(bi, village)
+        raise
+    audit.record(get_db(), user, "archive.create", archive_id=doc["_id"], region=village,
+                 purpose=access.purpose, grant=access.grant, detail={"version": 1})
+    return present(doc, plain), warnings
+
+
+def update_archive(user, archive_id, changes, expected_version):
+    """Apply the fields of ArchiveChange (None clears one); (archive, warnings)."""
+    access = archive_for(user, archive_id, WRITE, "archive.update")
+    if expected_version is None:
+        raise PreconditionRequired("Send If-Match with the ETag of your last GET of this archive, "
+                                   "so that nobody else's change made meanwhile is overwritten.")
+    doc = access.archive
+    if expected_version != doc["version"]:
+        raise claims.stale(archive_id)
+    current = _unseal(doc)
+    plain = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    doctor = changes.get("responsible_doctor", current.get("responsible_doctor"))
+    card, warnings = _check(user, plain, doc["village"], doctor != current.get("responsible_doctor"))
+    changed = [name for name in rules.EDITABLE if plain.get(name) != current.get(name)]
+    if not changed:
+        access.audit("archive.update", detail={"fields": []})
+        return present(doc, current), warnings
+    new = {name: plain[name] for name in changed if name in rules.PLAIN and name in plain}
+    if "birth_date" in new:
+        new["birth_date"] = new["birth_date"].isoformat()
+    new.update(_sealed(archive_id, plain, [name for name in changed if name in rules.SEALED]))
+    unset = [name for name in changed if name not in plain]
+    if "name" in changed:
+        new["name_bi"] = name_index(plain["name"])
+    old_bi, new_bi = doc.get("id_card_bi"), card_index(card.number) if card else None
+    if "id_card" in changed:
+        new["id_card_bi"] = new_bi
+        if new_bi:
+            _claim_identity(user, new_bi, doc["village"], "archive.update")
+    new["completeness"] = rules.completeness(plain, date.today())
+    try:
+        stored = claims.commit(doc, user.username, expected_version, new, changed, unset)
+    except Exception:
+        if "id_card" in changed and new_bi:
+            claims.release_identity(new_bi, doc["village"])
+        raise
+    if "id_card" in changed and old_bi:
+        claims.release_identity(old_bi, doc["village"])
+    access.audit("archive.update", detail={"fields": changed, "version": stored["version"]})
+    return present(stored, plain), warnings
+
+
+def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=None, expected_version=None):
+    """Close for a reason (death, moved_away, duplicate, other); the archive stays readable."""
+    access = archive_for(user, archive_id, WRITE, "archive.close")
+    doc = access.archive
+    errors = {}
+    if closed_on > date.today():
+        errors["date"] = ["The closing date lies in the future."]
+    elif closed_on < date.fromisoformat(doc["birth_date"]):
+        errors["date"] = ["The closing date is before the resident's birth date."]
+    if duplicate_of:
+        kept = get_db().archives.find_one({"_id": duplicate_of}, {"status": 1})
+        if duplicate_of == archive_id or kept is None or kept["status"] != "open":
+            errors["duplicate_of"] = [f"{duplicate_of} is not another open archive; name the archive kept."]
+    if errors:
+        raise _invalid("The archive cannot be closed", errors)
+    closed = {"reason": reason, "date": closed_on.isoformat(), "by": user.username, "at": claims.now(),
+              "duplicate_of": duplicate_of}
+    if note:
+        closed["note"] = keyring().seal(note, archive_id, "closed.note")
+    stored = claims.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
+    if reason in rules.RELEASING_REASONS and doc.get("id_card_bi"):
+        claims.release_identity(doc["id_card_bi"], doc["village"])
+    access.audit("archive.close", detail={"reason": reason, "version": stored["version"]})
+    return present(stored)
+
+
+def review_archive(user, archive_id, verdict, note=None, expected_version=None):
+    """Township staff's verdict (qualified or needs_correction) on an archive's content."""
+    access = archive_for(user, archive_id, REVIEW, "archive.review")
+    doc = access.archive
+    missing = doc["completeness"]["missing"]
+    if verdict == "qualified" and missing:
+        message = (f"The archive lacks {', '.join(missing)}, so it cannot be qualified; "
+                   "use needs_correction and tell the village doctor what to add.")
+        raise Invalid(message, {"verdict": [message]})
+    review = {"verdict": verdict, "by": user.username, "at": claims.now(),
+              # The version that carries this review: a higher one means changes since.
+              "version": doc["version"] + 1}
+    if note:
+        review["note"] = keyring().seal(note, archive_id, "review.note")
+    stored = claims.commit(doc, user.username, expected_version, {"review": review}, ["review"])
+    access.audit("archive.review", detail={"verdict": verdict, "version": stored["version"]})
+    return present(stored)
