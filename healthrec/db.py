@@ -50,6 +50,17 @@ INDEXES = {
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
     "archive_versions": [([("at", ASCENDING)], {})],
+    # Records: an archive's timeline (newest first; superseded versions are few, so the
+    # `current` filter rides along), a record's versions, a village's records in a period
+    # (usage rate, due list by kind), and referrals awaiting receipt in a region.
+    "records": [
+        ([("archive_id", ASCENDING), ("date", DESCENDING), ("created_at", DESCENDING)], {}),
+        ([("record_id", ASCENDING), ("version", DESCENDING)], {}),
+        ([("village", ASCENDING), ("date", DESCENDING)], {}),
+        ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
+        ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING)], {}),
+    ],
+    "idempotency_keys": [],
 }
 
 
