@@ -83,7 +83,6 @@ class AccessRequest(Schema):
     decided_by = fields.String()
     decided_at = fields.DateTime()
     decision_note = fields.String()
-    consent_id = fields.String()
     valid_until = fields.DateTime()
     ended_by = fields.String(metadata={"description": "Who revoked it or recorded the withdrawal."})
     ended_at = fields.DateTime()

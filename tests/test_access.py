@@ -1,11 +1,12 @@
 """Access requests: the state machine, who may take each step, and what a refusal leaves."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-ARCHIVE = "4114231011010001"
+from healthrec.ids import fake_id_card
+
 ROSTER = {
     "sup": ("supervisor", "411423"),
     "staff": ("township_staff", "411423101"),
@@ -30,10 +31,18 @@ def people(login):
     return People()
 
 
+def make_archive(client, headers, village="411423101101"):
+    born = date(1948, 5, 12)
+    response = client.post("/api/v1/archives", headers=headers, json={
+        "village_code": village, "name": "李桂芝", "sex": "female", "birth_date": born.isoformat(),
+        "id_card": fake_id_card(birth_date=born, sex="female")})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 @pytest.fixture
-def archive_id(db):
-    db.archives.insert_one({"_id": ARCHIVE})
-    return ARCHIVE
+def archive_id(client, people):
+    return make_archive(client, people["doc"])
 
 
 def file_request(client, headers, archive_id, days=7, purpose="慢病管理质量抽查"):
@@ -109,7 +118,7 @@ def test_days_are_capped_and_bad_input_names_the_field(client, db, people, archi
 
 def test_request_for_a_missing_archive_is_404(client, db, people):
     response = client.post("/api/v1/access-requests", headers=people["sup"], json={
-        "archive_id": ARCHIVE, "purpose": "抽查", "application": "申请", "days": 3})
+        "archive_id": "4114231011019999", "purpose": "抽查", "application": "申请", "days": 3})
     assert response.status_code == 404
     assert db.access_requests.count_documents({}) == 0
 

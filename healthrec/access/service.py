@@ -27,6 +27,7 @@ from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
 from healthrec import audit
+from healthrec.archives import scope  # a module, not its names: scope calls back for grants
 from healthrec.auth.roles import ADMIN, SUPERVISOR, TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.crypto import keyring
 from healthrec.db import get_db
@@ -35,6 +36,7 @@ from healthrec.ids import prefix_range
 
 REQUESTS, BREAK_GLASS = "access_requests", "break_glass"
 BREAK_GLASS_PURPOSE = "emergency (break-glass)"
+CONSENT_NAMES = ("guardian_name", "witness")  # they identify people: sealed
 
 # What a read outside one's scope is allowed under: an access request or a break-glass.
 Grant = namedtuple("Grant", "id purpose")
@@ -103,11 +105,10 @@ def decide(user, request_id, decision, note=None):
             "archive, decide requests for it."), doc)
     _not_own(db, user, action, doc)
     _expect(db, user, action, doc, "pending")
-    changes = {"decided_by": user.username, "decided_at": now()}
-    if note:
-        changes["decision_note"] = keyring().seal(note, request_id, "decision_note")
     to = "awaiting_consent" if decision == "approve" else "rejected"
-    doc = _transition(db, user, action, REQUESTS, doc, to, changes)
+    doc = _transition(db, user, action, REQUESTS, doc, to,
+                      {"decided_by": user.username, "decided_at": now()},
+                      secrets={"decision_note": note} if note else None)
     _audit(db, user, action, doc["archive_id"], grant=request_id, purpose=doc["purpose"])
     return present_request(doc)
 
@@ -129,10 +130,9 @@ def record_consent(user, request_id, decision, **giver):
                            kind="access", request_id=request_id, purpose=doc["purpose"])
     at = entry["at"]
     if decision == "granted":
-        to, changes = "active", {"consent_id": entry["_id"],
-                                 "valid_until": at + timedelta(days=doc["days"])}
+        to, changes = "active", {"valid_until": at + timedelta(days=doc["days"])}
     elif decision == "refused":
-        to, changes = "refused", {"consent_id": entry["_id"]}
+        to, changes = "refused", {}
     else:
         to, changes = "withdrawn", {"ended_by": user.username, "ended_at": at}
     doc = _transition(db, user, action, REQUESTS, doc, to, changes, consent=entry)
@@ -242,40 +242,35 @@ def log_enrolment_consent(user, archive_id, decision, **giver):
         raise _denied(db, user, action, archive_id, Forbidden(
             "Enrolment consent is recorded by the archive's township health centre or village doctor."))
     _require_archive(db, archive_id)
-    entry = _consent_entry(user, archive_id, decision, giver, kind="enrolment")
-    db.consents.insert_one(entry)
+    entry = {"_id": str(ObjectId()), **_consent_entry(user, archive_id, decision, giver, kind="enrolment")}
+    db.consents.insert_one(_sealed(entry, entry["_id"], CONSENT_NAMES))
     _audit(db, user, action, archive_id)
-    return present_consent(entry)
+    return {**entry, "id": entry["_id"]}
 
 
 def consent_log(user, archive_id):
-    """Every consent entry of an archive, oldest first: the resident's own history."""
-    db = get_db()
-    _require_archive(db, archive_id)
-    docs = db.consents.find({"archive_id": archive_id}).sort("at", 1)
+    """Every consent entry of an archive, oldest first, for whoever may read the archive."""
+    from healthrec.archives import service as archives  # it imports scope, which imports us
+
+    access = archives.archive_for(user, archive_id, scope.READ, "consent.read")
+    docs = get_db().consents.find({"archive_id": archive_id}).sort("at", 1)
     entries = [present_consent(doc) for doc in docs]
-    _audit(db, user, "consent.read", archive_id, detail={"entries": len(entries)})
+    access.audit("consent.read", detail={"entries": len(entries)})
     return entries
 
 
 def _consent_entry(user, archive_id, decision, giver, **about):
-    entry_id = str(ObjectId())
-    ring = keyring()
+    """A consent-log entry in plaintext, without its `_id`."""
     entry = {
-        "_id": entry_id, "archive_id": archive_id, **about, "decision": decision,
-        "given_by": giver["given_by"], "method": giver["method"],
+        "archive_id": archive_id, **about, "decision": decision,
         "recorded_by": user.username, "recorded_role": user.role, "at": now(),
     }
-    if giver.get("relation"):
-        entry["relation"] = giver["relation"]
-    for name in ("guardian_name", "witness"):
-        if giver.get(name):
-            entry[name] = ring.seal(giver[name], entry_id, name)
+    entry.update((name, value) for name, value in giver.items() if value)
     return entry
 
 
 def present_consent(doc):
-    return _unsealed(doc, "guardian_name", "witness")
+    return _unsealed(doc, *CONSENT_NAMES)
 
 
 # --- Break-glass -----------------------------------------------------------------------
@@ -286,7 +281,7 @@ def break_glass(user, archive_id, reason):
     action = "break_glass.open"
     if user.role not in (VILLAGE_DOCTOR, TOWNSHIP_STAFF):
         raise _denied(db, user, action, archive_id, Forbidden(
-            "Break-glass is for clinicians treating the resident; file an access request instead."))
+            "Break-glass is for clinicians (village doctors, township staff) treating the resident."))
     _require_archive(db, archive_id)
     if user.covers(archive_id):
         raise _denied(db, user, action, archive_id, Conflict(
@@ -323,10 +318,9 @@ def acknowledge(user, opening_id, note=None):
         raise _denied(db, user, action, doc["archive_id"], Conflict(
             f"{doc['acknowledged_by']} has already acknowledged this opening; nothing was changed."),
             doc)
-    changes = {"acknowledged_by": user.username, "acknowledged_at": now()}
-    if note:
-        changes["note"] = keyring().seal(note, opening_id, "note")
-    doc = _transition(db, user, action, BREAK_GLASS, doc, "acknowledged", changes)
+    doc = _transition(db, user, action, BREAK_GLASS, doc, "acknowledged",
+                      {"acknowledged_by": user.username, "acknowledged_at": now()},
+                      secrets={"note": note} if note else None)
     _audit(db, user, action, doc["archive_id"], grant=opening_id, purpose=BREAK_GLASS_PURPOSE)
     return present_break_glass(doc)
 
@@ -375,15 +369,24 @@ def present_break_glass(doc):
 
 # --- Shared steps ----------------------------------------------------------------------
 
-def _unsealed(doc, *sealed):
+def _sealed(doc, doc_id, names, prefix=""):
+    """`doc` with its fields `names` sealed for their place `prefix + name` in document
+    `doc_id`: key rotation re-seals a value for the place where it finds it."""
+    ring = keyring()
+    return {key: ring.seal(value, doc_id, prefix + key) if key in names else value
+            for key, value in doc.items()}
+
+
+def _opened(doc, doc_id, names, prefix=""):
+    ring = keyring()
+    return {key: ring.unseal(value, doc_id, prefix + key) if key in names else value
+            for key, value in doc.items()}
+
+
+def _unsealed(doc, *names):
     # The response schemas pick the fields a client sees; here only the id and the
     # decrypted values change.
-    ring = keyring()
-    shown = {**doc, "id": doc["_id"]}
-    for name in sealed:
-        if doc.get(name):
-            shown[name] = ring.unseal(doc[name], doc["_id"], name)
-    return shown
+    return {**_opened(doc, doc["_id"], names), "id": doc["_id"]}
 
 
 def _require_archive(db, archive_id):
@@ -399,37 +402,48 @@ def _load(db, collection, doc_id):
     return _roll_forward(db, doc)
 
 
-def _transition(db, user, action, collection, doc, to, changes, consent=None):
-    """Move `doc` from its status to `to`; the one caller whose claim lands wins."""
+def _transition(db, user, action, collection, doc, to, changes, secrets=None, consent=None):
+    """Move `doc` from its status to `to`; the one caller whose claim lands wins.
+
+    `secrets` are plaintext fields to set sealed, `consent` a plaintext consent-log entry
+    the transition appends (its `_id` is the event's). The event keeps both sealed for
+    itself, so that a roll-forward can still write them after a crash.
+    """
+    event_id = f"{doc['_id']}:{doc['status']}"
     event = {
-        "_id": f"{doc['_id']}:{doc['status']}", "collection": collection, "target": doc["_id"],
+        "_id": event_id, "collection": collection, "target": doc["_id"],
         "from": doc["status"], "to": to, "by": user.username, "at": now(),
         "changes": {**changes, "status": to},
+        "secrets": _sealed(secrets or {}, event_id, secrets or (), "secrets."),
     }
     if consent:
-        event["consent"] = consent
+        event["consent"] = _sealed(consent, event_id, CONSENT_NAMES, "consent.")
     try:
         db.access_events.insert_one(event)
     except DuplicateKeyError:
         raise _denied(db, user, action, doc["archive_id"], Conflict(
             "Someone else changed this at the same moment; reload it. Nothing was changed."),
             doc) from None
-    _apply(db, event)
-    return {**doc, **event["changes"]}
+    return {**doc, **_apply(db, event)}
 
 
 def _apply(db, event):
-    if event.get("consent"):
+    """Write what a claimed transition changes; safe to repeat. Returns the changes."""
+    event_id, target = event["_id"], event["target"]
+    if "consent" in event:
+        entry = {"_id": event_id, **_opened(event["consent"], event_id, CONSENT_NAMES, "consent.")}
         # Already there when a crash interrupted the transition after this insert.
         with suppress(DuplicateKeyError):
-            db.consents.insert_one(event["consent"])
-    db[event["collection"]].update_one({"_id": event["target"]}, {"$set": event["changes"]})
+            db.consents.insert_one(_sealed(entry, event_id, CONSENT_NAMES))
+    secrets = _opened(event["secrets"], event_id, event["secrets"], "secrets.")
+    changes = {**event["changes"], **_sealed(secrets, target, secrets)}
+    db[event["collection"]].update_one({"_id": target}, {"$set": changes})
+    return changes
 
 
 def _roll_forward(db, doc):
     while event := db.access_events.find_one({"_id": f"{doc['_id']}:{doc['status']}"}):
-        _apply(db, event)
-        doc = {**doc, **event["changes"]}
+        doc = {**doc, **_apply(db, event)}
     return doc
 
 
