@@ -1,0 +1,132 @@
+"""Break-glass: emergency opening outside one's scope, its time limit, review and counts."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests import test_access as shared
+
+# The access tests share their cast of users and an archive to ask about.
+people, archive_id = shared.people, shared.archive_id
+
+REASON = "车祸送急诊,患者昏迷,需查过敏史和既往史"
+
+
+def open_glass(client, headers, archive_id, reason=REASON):
+    return client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=headers,
+                       json={"reason": reason})
+
+
+def test_clinician_outside_scope_opens_reads_and_is_audited(client, db, people, archive_id, app):
+    assert client.get(f"/api/v1/archives/{archive_id}", headers=people["far"]).status_code == 403
+    response = open_glass(client, people["far"], archive_id)
+    assert response.status_code == 201, response.get_json()
+    opening = response.get_json()
+    left = datetime.fromisoformat(opening["valid_until"]) - datetime.now(UTC)
+    hours = app.config["BREAK_GLASS_HOURS"]
+    assert timedelta(hours=hours) - timedelta(minutes=1) < left <= timedelta(hours=hours)
+    assert opening["status"] == "unreviewed"
+
+    read = client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
+    assert read.status_code == 200
+    assert read.get_json()["name"] == "李桂芝"
+    entry = db.audit.find_one({"action": "archive.read", "actor": "far", "outcome": "ok"})
+    assert entry["grant"] == opening["id"] and "break-glass" in entry["purpose"]
+    assert db.audit.find_one({"action": "break_glass.open", "grant": opening["id"]})
+    assert REASON not in str(list(db.break_glass.find())) + str(list(db.audit.find()))
+
+
+def test_the_opening_ends_after_its_hours(client, db, people, archive_id):
+    opening = open_glass(client, people["far"], archive_id).get_json()
+    db.break_glass.update_one({"_id": opening["id"]},
+                              {"$set": {"valid_until": datetime.now(UTC) - timedelta(seconds=1)}})
+    read = client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
+    assert read.status_code == 403
+    assert db.audit.find_one({"action": "archive.read", "actor": "far", "outcome": "denied"})
+
+
+def test_hours_are_configurable(client, people, archive_id, app):
+    app.config["BREAK_GLASS_HOURS"] = 1
+    opening = open_glass(client, people["far"], archive_id).get_json()
+    left = datetime.fromisoformat(opening["valid_until"]) - datetime.now(UTC)
+    assert timedelta(minutes=59) < left <= timedelta(hours=1)
+
+
+def test_a_reason_is_mandatory(client, db, people, archive_id):
+    for body in ({}, {"reason": "   "}):
+        response = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"], json=body)
+        assert response.status_code == 422
+        assert "reason" in response.get_json()["errors"]
+    assert db.break_glass.count_documents({}) == 0
+    assert client.get(f"/api/v1/archives/{archive_id}", headers=people["far"]).status_code == 403
+
+
+def test_who_may_not_break_glass(client, db, people, archive_id):
+    for who in ("sup", "admin"):
+        response = open_glass(client, people[who], archive_id)
+        assert response.status_code == 403
+        assert "clinicians" in response.get_json()["detail"]
+    own = open_glass(client, people["staff"], archive_id)
+    assert own.status_code == 409 and "your own scope" in own.get_json()["detail"]
+    assert open_glass(client, people["far"], "4114231011019999").status_code == 404
+    assert db.break_glass.count_documents({}) == 0
+    assert db.audit.count_documents({"action": "break_glass.open", "outcome": "denied"}) == 3
+
+
+def test_openings_wait_in_the_townships_review_queue(client, db, people, archive_id):
+    opening = open_glass(client, people["far"], archive_id).get_json()
+    again = open_glass(client, people["far"], archive_id)
+    assert again.status_code == 409
+
+    def queue(who, query="?status=unreviewed"):
+        response = client.get(f"/api/v1/break-glass{query}", headers=people[who])
+        assert response.status_code == 200
+        return response.get_json()
+
+    waiting = queue("staff")
+    assert [o["id"] for o in waiting] == [opening["id"]]
+    assert waiting[0]["reason"] == REASON and waiting[0]["opened_by"] == "far"
+    assert queue("town2") == [] and [o["id"] for o in queue("far", "")] == [opening["id"]]
+
+    path = f"/api/v1/break-glass/{opening['id']}/acknowledge"
+    assert client.post(path, headers=people["town2"], json={}).status_code == 403
+    assert client.post(path, headers=people["far"], json={}).status_code == 403
+    done = client.post(path, headers=people["staff"], json={"note": "已电话核实,属实"})
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "acknowledged"
+    assert done.get_json()["acknowledged_by"] == "staff" and done.get_json()["note"] == "已电话核实,属实"
+    twice = client.post(path, headers=people["staff2"], json={})
+    assert twice.status_code == 409 and "staff" in twice.get_json()["detail"]
+    assert queue("staff") == []
+    assert [o["id"] for o in queue("staff", "?status=acknowledged")] == [opening["id"]]
+    assert "电话核实" not in str(list(db.break_glass.find())) + str(list(db.access_events.find()))
+
+
+def test_supervisors_see_counts_per_township(client, db, people, archive_id):
+    urban = client.post("/api/v1/archives", headers=people["town2"], json={
+        "village_code": "411423001001", "name": "周强", "sex": "male", "birth_date": "2025-01-02",
+        "guardian": {"name": "周父", "relation": "father"}}).get_json()["id"]
+    first = open_glass(client, people["far"], archive_id).get_json()
+    open_glass(client, people["doc"], urban)
+    open_glass(client, people["doc2"], archive_id)
+    client.post(f"/api/v1/break-glass/{first['id']}/acknowledge", headers=people["staff"], json={})
+
+    response = client.get("/api/v1/break-glass/counts", headers=people["sup"])
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["region"] == "411423"
+    assert body["townships"] == [
+        {"township": "411423001", "name": "城关街道", "openings": 1, "unreviewed": 1},
+        {"township": "411423101", "name": "柳河镇", "openings": 2, "unreviewed": 1},
+    ]
+    one = client.get("/api/v1/break-glass/counts?region=411423101", headers=people["sup"]).get_json()
+    assert [t["township"] for t in one["townships"]] == ["411423101"]
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    later = client.get(f"/api/v1/break-glass/counts?since={tomorrow}", headers=people["sup"]).get_json()
+    assert later["townships"] == []
+
+
+def test_counts_are_for_supervisors_of_the_region(client, login, people):
+    other = login("supervisor", "411424", "sup424")
+    assert client.get("/api/v1/break-glass/counts?region=411423", headers=other).status_code == 403
+    assert client.get("/api/v1/break-glass/counts", headers=people["staff"]).status_code == 403
+    bad = client.get("/api/v1/break-glass/counts?region=41x", headers=people["sup"])
+    assert bad.status_code == 422 and "region" in bad.get_json()["errors"]

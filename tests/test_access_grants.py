@@ -1,0 +1,94 @@
+"""Reading an archive under a grant: the plan's "approved AND consented", end to end."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests import test_access as shared
+from tests.test_access import SELF_SIGNED, approve, file_request, step
+
+# The access tests share their cast of users and an archive to ask about.
+people, archive_id = shared.people, shared.archive_id
+
+
+def read(client, headers, archive_id):
+    return client.get(f"/api/v1/archives/{archive_id}", headers=headers)
+
+
+def granted(client, people, archive_id, who="sup"):
+    created = file_request(client, people[who], archive_id)
+    approve(client, people["staff"], created["id"])
+    step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    return created
+
+
+def test_supervisor_reads_only_after_approval_and_consent_until_revoked(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    assert read(client, people["sup"], archive_id).status_code == 403
+
+    assert approve(client, people["staff"], created["id"]).get_json()["status"] == "awaiting_consent"
+    assert read(client, people["sup"], archive_id).status_code == 403
+
+    assert step(client, people["doc"], created["id"], "consent", SELF_SIGNED).get_json()["status"] == "active"
+    response = read(client, people["sup"], archive_id)
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "李桂芝"
+
+    assert step(client, people["staff"], created["id"], "revoke").get_json()["status"] == "revoked"
+    assert read(client, people["sup"], archive_id).status_code == 403
+
+    reads = list(db.audit.find({"action": "archive.read", "actor": "sup"}).sort("_id", 1))
+    assert [e["outcome"] for e in reads] == ["denied", "denied", "ok", "denied"]
+    assert reads[2]["grant"] == created["id"] and reads[2]["purpose"] == created["purpose"]
+
+
+def test_a_rejected_request_cannot_be_consented_or_used(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    step(client, people["staff"], created["id"], "decision", {"decision": "reject", "note": "用途不明"})
+    response = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    assert response.status_code == 409
+    assert "rejected" in response.get_json()["detail"]
+    assert read(client, people["sup"], archive_id).status_code == 403
+    assert db.consents.count_documents({}) == 0
+
+
+def test_the_next_read_after_expiry_or_withdrawal_is_403(client, db, people, archive_id):
+    expiring = granted(client, people, archive_id)
+    assert read(client, people["sup"], archive_id).status_code == 200
+    db.access_requests.update_one({"_id": expiring["id"]},
+                                  {"$set": {"valid_until": datetime.now(UTC) - timedelta(seconds=1)}})
+    assert read(client, people["sup"], archive_id).status_code == 403
+
+    withdrawing = granted(client, people, archive_id, who="far")
+    assert read(client, people["far"], archive_id).status_code == 200
+    step(client, people["doc"], withdrawing["id"], "consent",
+         {"decision": "withdrawn", "given_by": "self", "method": "signature"})
+    assert read(client, people["far"], archive_id).status_code == 403
+
+
+def test_a_grant_is_the_requesters_alone_and_for_reading_only(client, login, people, archive_id):
+    granted(client, people, archive_id, who="far")
+    other = login("supervisor", "411423", "sup.other")
+    assert read(client, other, archive_id).status_code == 403
+    current = read(client, people["far"], archive_id)
+    assert current.status_code == 200
+    headers = {**people["far"], "If-Match": current.headers["ETag"]}
+    change = client.patch(f"/api/v1/archives/{archive_id}", headers=headers, json={"phone": "13812345678"})
+    assert change.status_code == 403
+
+
+def test_a_grant_does_not_reach_other_archives(client, people, archive_id):
+    granted(client, people, archive_id)
+    born = "1960-02-03"
+    second = client.post("/api/v1/archives", headers=people["doc"], json={
+        "village_code": "411423101101", "name": "钱伟", "sex": "male", "birth_date": born,
+        "guardian": {"name": "钱母", "relation": "mother"}}).get_json()["id"]
+    assert read(client, people["sup"], second).status_code == 403
+    assert read(client, people["sup"], archive_id).status_code == 200
+
+
+def test_the_grant_holder_sees_the_consent_log_under_the_grant(client, db, people, archive_id):
+    created = granted(client, people, archive_id)
+    response = client.get(f"/api/v1/archives/{archive_id}/consents", headers=people["sup"])
+    assert response.status_code == 200
+    assert [e["decision"] for e in response.get_json()] == ["granted"]
+    entry = db.audit.find_one({"action": "consent.read", "outcome": "ok"})
+    assert entry["grant"] == created["id"]
