@@ -106,6 +106,10 @@ def demo_seed(residents, if_empty):
         click.echo("Error: the database already has regions; seed only an empty database.", err=True)
         sys.exit(1)
     logins = demo.seed()
+    with click.progressbar(demo.residents(residents), length=residents,
+                           label="Creating resident archives") as created:
+        for _archive_id in created:
+            pass
     click.echo(f"Demo logins (password for all: {demo.PASSWORD}):")
     for username, _password, role, region in logins:
         click.echo(f"  {username:<10} {role:<15} {region}")
