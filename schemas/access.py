@@ -66,7 +66,12 @@ class ConsentIn(Schema):
             raise ValidationError(errors)
 
 
-class AccessRequestQuery(Schema):
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class AccessRequestQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
 
 
@@ -86,6 +91,13 @@ class AccessRequest(Schema):
     valid_until = fields.DateTime()
     ended_by = fields.String(metadata={"description": "Who revoked it or recorded the withdrawal."})
     ended_at = fields.DateTime()
+
+
+class AccessRequestList(Schema):
+    items = fields.List(fields.Nested(AccessRequest))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
 
 
 class Consent(Schema):
@@ -114,7 +126,7 @@ class AcknowledgeIn(Schema):
     note = fields.String(validate=validate.Length(max=2000))
 
 
-class BreakGlassQuery(Schema):
+class BreakGlassQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(["unreviewed", "acknowledged"]))
 
 
@@ -130,6 +142,13 @@ class BreakGlass(Schema):
     acknowledged_by = fields.String()
     acknowledged_at = fields.DateTime()
     note = fields.String()
+
+
+class BreakGlassList(Schema):
+    items = fields.List(fields.Nested(BreakGlass))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
 
 
 class BreakGlassCountsQuery(Schema):

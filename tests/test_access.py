@@ -4,6 +4,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pymongo import MongoClient
 
 from healthrec.ids import fake_id_card
 
@@ -265,8 +266,8 @@ def test_expired_grant_shows_expired_and_cannot_be_revoked(client, db, people, a
     shown = client.get(f"/api/v1/access-requests/{created['id']}", headers=people["sup"])
     assert shown.get_json()["status"] == "expired"
     listed = client.get("/api/v1/access-requests?status=expired", headers=people["sup"]).get_json()
-    assert [r["id"] for r in listed] == [created["id"]]
-    assert client.get("/api/v1/access-requests?status=active", headers=people["sup"]).get_json() == []
+    assert [r["id"] for r in listed["items"]] == [created["id"]]
+    assert client.get("/api/v1/access-requests?status=active", headers=people["sup"]).get_json()["items"] == []
     response = step(client, people["staff"], created["id"], "revoke")
     assert response.status_code == 409
     assert "expired" in response.get_json()["detail"]
@@ -280,7 +281,7 @@ def test_list_shows_what_the_caller_made_or_must_decide(client, people, archive_
     def ids(who, query=""):
         response = client.get(f"/api/v1/access-requests{query}", headers=people[who])
         assert response.status_code == 200
-        return {r["id"] for r in response.get_json()}
+        return {r["id"] for r in response.get_json()["items"]}
 
     assert ids("sup") == {mine["id"]}
     assert ids("far") == {decided["id"]}
@@ -288,8 +289,16 @@ def test_list_shows_what_the_caller_made_or_must_decide(client, people, archive_
     assert ids("staff", "?status=pending") == {mine["id"]}
     assert ids("doc", "?status=awaiting_consent") == {decided["id"]}
     assert ids("town2") == ids("doc2") == set()
-    bad = client.get("/api/v1/access-requests?status=maybe", headers=people["sup"])
-    assert bad.status_code == 422 and "status" in bad.get_json()["errors"]
+    bad = client.get("/api/v1/access-requests?status=maybe&per_page=0", headers=people["sup"])
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"status", "per_page"}
+
+
+def test_the_list_comes_newest_first_in_pages(client, people, archive_id):
+    made = [file_request(client, people["sup"], archive_id)["id"] for _ in range(3)]
+    first = client.get("/api/v1/access-requests?per_page=2", headers=people["sup"]).get_json()
+    second = client.get("/api/v1/access-requests?per_page=2&page=2", headers=people["sup"]).get_json()
+    assert first["total"] == second["total"] == 3
+    assert [r["id"] for r in first["items"] + second["items"]] == made[::-1]
 
 
 def test_only_those_involved_see_a_request(client, people, archive_id):
@@ -307,3 +316,41 @@ def test_a_transition_interrupted_by_a_crash_is_completed_on_next_load(client, d
     shown = client.get(f"/api/v1/access-requests/{created['id']}", headers=people["sup"])
     assert shown.get_json()["status"] == "awaiting_consent"
     assert stored(db, created["id"])["status"] == "awaiting_consent"
+
+
+def test_every_access_query_has_a_supporting_index(app, client, devdb, people, archive_id):
+    # The records tests hold the command listener and the index rule; an $or must be
+    # supported in each of its branches.
+    from tests.test_records_worklists import Commands, shape, supported
+
+    listener = Commands()
+    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
+    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
+    try:
+        created = file_request(client, people["sup"], archive_id)
+        approve(client, people["staff"], created["id"])
+        step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+        client.get(f"/api/v1/archives/{archive_id}", headers=people["sup"])
+        client.get(f"/api/v1/archives/{archive_id}/consents", headers=people["sup"])
+        for who in ("sup", "staff", "doc"):
+            client.get("/api/v1/access-requests?status=active", headers=people[who])
+        opening = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"],
+                              json={"reason": "急诊昏迷"}).get_json()
+        client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
+        for who in ("staff", "far"):
+            client.get("/api/v1/break-glass?status=unreviewed", headers=people[who])
+            client.get("/api/v1/break-glass", headers=people[who])
+        client.post(f"/api/v1/break-glass/{opening['id']}/acknowledge", headers=people["staff"], json={})
+        client.get("/api/v1/break-glass/counts?since=2026-01-01", headers=people["sup"])
+    finally:
+        watched.close()
+    ours = {"access_requests", "access_events", "consents", "break_glass"}
+    shapes = [s for name, command in listener.seen if (s := shape(name, command)) and s[0] in ours]
+    assert {c for c, _q, _s in shapes} == ours
+
+    def covered(collection, query, sort):
+        rest = {key: value for key, value in query.items() if key != "$or"}
+        branches = query.get("$or", [{}])
+        return all(supported(collection, {**rest, **branch}, sort) for branch in branches)
+
+    assert [s for s in shapes if not covered(*s)] == []

@@ -79,7 +79,7 @@ def test_openings_wait_in_the_townships_review_queue(client, db, people, archive
     def queue(who, query="?status=unreviewed"):
         response = client.get(f"/api/v1/break-glass{query}", headers=people[who])
         assert response.status_code == 200
-        return response.get_json()
+        return response.get_json()["items"]
 
     waiting = queue("staff")
     assert [o["id"] for o in waiting] == [opening["id"]]

@@ -1,6 +1,6 @@
 """Reading an archive under a grant: the plan's "approved AND consented", end to end."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tests import test_access as shared
 from tests.test_access import SELF_SIGNED, approve, file_request, step
@@ -21,23 +21,38 @@ def granted(client, people, archive_id, who="sup"):
 
 
 def test_supervisor_reads_only_after_approval_and_consent_until_revoked(client, db, people, archive_id):
+    record = client.post(f"/api/v1/archives/{archive_id}/records", headers=people["doc"], json={
+        "kind": "encounter", "date": date.today().isoformat(), "assessment": "高血压复诊"})
+    assert record.status_code == 201, record.get_json()
+
+    def reads():
+        archive = read(client, people["sup"], archive_id)
+        records = client.get(f"/api/v1/archives/{archive_id}/records", headers=people["sup"])
+        assert archive.status_code == records.status_code
+        return archive
+
     created = file_request(client, people["sup"], archive_id)
-    assert read(client, people["sup"], archive_id).status_code == 403
+    assert reads().status_code == 403
 
     assert approve(client, people["staff"], created["id"]).get_json()["status"] == "awaiting_consent"
-    assert read(client, people["sup"], archive_id).status_code == 403
+    assert reads().status_code == 403
 
     assert step(client, people["doc"], created["id"], "consent", SELF_SIGNED).get_json()["status"] == "active"
-    response = read(client, people["sup"], archive_id)
+    response = reads()
     assert response.status_code == 200
     assert response.get_json()["name"] == "李桂芝"
+    timeline = client.get(f"/api/v1/archives/{archive_id}/records", headers=people["sup"]).get_json()
+    assert [r["assessment"] for r in timeline["items"]] == ["高血压复诊"]
 
     assert step(client, people["staff"], created["id"], "revoke").get_json()["status"] == "revoked"
-    assert read(client, people["sup"], archive_id).status_code == 403
+    assert reads().status_code == 403
 
-    reads = list(db.audit.find({"action": "archive.read", "actor": "sup"}).sort("_id", 1))
-    assert [e["outcome"] for e in reads] == ["denied", "denied", "ok", "denied"]
-    assert reads[2]["grant"] == created["id"] and reads[2]["purpose"] == created["purpose"]
+    archive_reads = list(db.audit.find({"action": "archive.read", "actor": "sup"}).sort("at", 1))
+    assert [e["outcome"] for e in archive_reads] == ["denied", "denied", "ok", "denied"]
+    under_grant = list(db.audit.find({"actor": "sup", "outcome": "ok", "archive_id": archive_id,
+                                      "action": {"$in": ["archive.read", "record.list"]}}))
+    assert len(under_grant) == 3
+    assert {(e["grant"], e["purpose"]) for e in under_grant} == {(created["id"], created["purpose"])}
 
 
 def test_a_rejected_request_cannot_be_consented_or_used(client, db, people, archive_id):

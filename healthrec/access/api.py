@@ -7,12 +7,14 @@ from healthrec.access import service
 from schemas.access import (
     AccessRequest,
     AccessRequestIn,
+    AccessRequestList,
     AccessRequestQuery,
     AcknowledgeIn,
     BreakGlass,
     BreakGlassCounts,
     BreakGlassCountsQuery,
     BreakGlassIn,
+    BreakGlassList,
     BreakGlassQuery,
     Consent,
     ConsentIn,
@@ -35,14 +37,10 @@ def create_request(body):
 
 @blp.route("/access-requests", methods=["GET"])
 @blp.arguments(AccessRequestQuery, location="query")
-@blp.response(200, AccessRequest(many=True))
-@blp.paginate()
-def list_requests(query, pagination_parameters):
-    """Requests the caller made, and those they must decide or record consent for."""
-    items, total = service.list_requests(current_user, query.get("status"),
-                                         pagination_parameters.page, pagination_parameters.page_size)
-    pagination_parameters.item_count = total
-    return items
+@blp.response(200, AccessRequestList)
+def list_requests(query):
+    """Requests the caller made, and those they must decide or record consent for; newest first."""
+    return service.list_requests(current_user, **query)
 
 
 @blp.route("/access-requests/<request_id>", methods=["GET"])
@@ -115,14 +113,10 @@ def break_glass(body, archive_id):
 
 @blp.route("/break-glass", methods=["GET"])
 @blp.arguments(BreakGlassQuery, location="query")
-@blp.response(200, BreakGlass(many=True))
-@blp.paginate()
-def list_break_glass(query, pagination_parameters):
+@blp.response(200, BreakGlassList)
+def list_break_glass(query):
     """Township staff: their township's emergency openings (the review queue); others: their own."""
-    items, total = service.list_break_glass(current_user, query.get("status"),
-                                            pagination_parameters.page, pagination_parameters.page_size)
-    pagination_parameters.item_count = total
-    return items
+    return service.list_break_glass(current_user, **query)
 
 
 @blp.route("/break-glass/<opening_id>/acknowledge", methods=["POST"])

@@ -166,7 +166,7 @@ def get_request(user, request_id):
     return present_request(doc)
 
 
-def list_requests(user, status=None, page=1, page_size=50):
+def list_requests(user, status=None, page=1, per_page=None):
     """Requests the caller made, and those they must decide or record consent for."""
     query = {"$or": [{"requester": user.username}]}
     if user.role == TOWNSHIP_STAFF:
@@ -176,10 +176,7 @@ def list_requests(user, status=None, page=1, page_size=50):
     at = now()
     if status:
         query.update(_status_query(status, at))
-    collection = get_db()[REQUESTS]
-    total = collection.count_documents(query)
-    docs = collection.find(query).sort("created_at", -1).skip((page - 1) * page_size).limit(page_size)
-    return [present_request(doc, at) for doc in docs], total
+    return _page(REQUESTS, query, "created_at", page, per_page, lambda doc: present_request(doc, at))
 
 
 def effective_status(doc, at):
@@ -325,14 +322,11 @@ def acknowledge(user, opening_id, note=None):
     return present_break_glass(doc)
 
 
-def list_break_glass(user, status=None, page=1, page_size=50):
+def list_break_glass(user, status=None, page=1, per_page=None):
     """Township staff: their township's openings (the review queue); others: their own."""
     mine = {"township": user.region} if user.role == TOWNSHIP_STAFF else {"opened_by": user.username}
     query = {**mine, "status": status} if status else mine
-    collection = get_db()[BREAK_GLASS]
-    total = collection.count_documents(query)
-    docs = collection.find(query).sort("opened_at", -1).skip((page - 1) * page_size).limit(page_size)
-    return [present_break_glass(doc) for doc in docs], total
+    return _page(BREAK_GLASS, query, "opened_at", page, per_page, present_break_glass)
 
 
 def break_glass_counts(user, region=None, since=None):
@@ -387,6 +381,14 @@ def _unsealed(doc, *names):
     # The response schemas pick the fields a client sees; here only the id and the
     # decrypted values change.
     return {**_opened(doc, doc["_id"], names), "id": doc["_id"]}
+
+
+def _page(collection, query, newest_by, page, per_page, present):
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    docs = get_db()[collection].find(query).sort([(newest_by, -1), ("_id", -1)])
+    items = [present(doc) for doc in docs.skip((page - 1) * per_page).limit(per_page)]
+    total = get_db()[collection].count_documents(query)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 def _require_archive(db, archive_id):
