@@ -1,0 +1,97 @@
+"""Numbering and concurrent writers, against the real dev database: codes are claimed by
+insert, so many writers at once neither collide nor leave gaps."""
+
+import threading
+
+from healthrec.archives import service
+from schemas.archives import ArchiveCreate
+from tests.test_archives import VILLAGE, create, if_match, resident
+
+
+def at_once(count, work):
+    """Run work(i) in `count` threads released together; the results, or the errors."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # the test shows it
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_twenty_creators_in_one_village_get_twenty_gapless_codes(app, db, make_user):
+    doctor = make_user("liu.doctor", "village_doctor", VILLAGE)
+
+    def work(i):
+        with app.app_context():
+            archive, _ = service.create_archive(doctor, ArchiveCreate().load(resident(i)))
+            return archive["id"]
+
+    codes = at_once(20, work)
+    assert sorted(codes) == [f"{VILLAGE}{n:04d}" for n in range(1, 21)]
+    assert db.archives.count_documents({}) == 20
+    assert db.audit.count_documents({"action": "archive.create", "outcome": "ok"}) == 20
+
+
+def test_one_person_registered_five_times_at_once_gets_one_archive(app, client, db, login):
+    headers = login("village_doctor", VILLAGE)
+    statuses = at_once(5, lambda i: app.test_client().post("/api/v1/archives", json=resident(0),
+                                                           headers=headers).status_code)
+    assert sorted(statuses) == [201, 409, 409, 409, 409]
+    assert db.archives.count_documents({}) == 1
+    assert db.identities.count_documents({}) == 1
+
+
+def test_two_changes_with_one_etag_let_exactly_one_win(app, client, db, login):
+    headers = login("village_doctor", VILLAGE)
+    created = create(client, headers)
+    url = f"/api/v1/archives/{created.get_json()['id']}"
+    addresses = [f"柳河村{i}组{i}号" for i in range(6)]
+    responses = at_once(6, lambda i: app.test_client().patch(
+        url, json={"address": addresses[i]}, headers=if_match(headers, created)))
+    statuses = [response.status_code for response in responses]
+    assert sorted(statuses) == [200] + [412] * 5
+    winner = addresses[statuses.index(200)]
+    final = client.get(url, headers=headers).get_json()
+    assert final["version"] == 2 and final["address"] == winner
+
+
+def test_serial_9999_used_up_is_409_and_leaves_nothing_behind(client, db, login):
+    headers = login("village_doctor", VILLAGE)
+    # Stands in for the 9998 archives numbered before: numbering resumes from this hint.
+    db.archive_serials.insert_one({"_id": VILLAGE, "last": 9998})
+    assert create(client, headers).get_json()["id"] == VILLAGE + "9999"
+    full = create(client, headers, n=1)
+    assert full.status_code == 409
+    assert full.mimetype == "application/problem+json"
+    assert "used all 9999 archive serials" in full.get_json()["detail"]
+    assert db.archives.count_documents({}) == 1
+    assert db.identities.count_documents({}) == 1  # the refused resident's card was let go
+    assert create(client, login("township_staff", VILLAGE[:9]), n=1, village_code="411423101102").status_code == 201
+
+
+def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint(client, db, login):
+    headers = login("village_doctor", VILLAGE)
+    for n in range(3):
+        create(client, headers, n=n)
+    db.archive_serials.delete_many({})
+    assert create(client, headers, n=3).get_json()["id"] == VILLAGE + "0004"
+    db.archive_serials.update_one({"_id": VILLAGE}, {"$set": {"last": 1}})
+    assert create(client, headers, n=4).get_json()["id"] == VILLAGE + "0005"
+
+
+def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, login):
+    app.config["ARCHIVE_SERIAL_DIGITS"] = 5
+    headers = login("village_doctor", VILLAGE)
+    created = create(client, headers).get_json()
+    assert created["id"] == VILLAGE + "00001"
+    assert client.get(f"/api/v1/archives/{created['id']}", headers=headers).status_code == 200
