@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 EARLIEST = date(1900, 1, 1)
 TEXT_MAX = 2000
+BATCH_MAX = 20
 NAME_MAX = 100
 
 SEALED = {"sealed": True}
@@ -482,6 +483,26 @@ class RecordBody(Schema):
     def load(self, data, **kwargs):
         # The fields depend on the kind, so the kind's own schema does the loading.
         return validate_record(data)
+
+
+class RecordBatchBody(Schema):
+    """The forms of one visit (a checkup with its follow-ups, say), appended together."""
+
+    records = fields.List(fields.Dict(), required=True, metadata={"description": "1 to 20 record bodies"})
+
+    def load(self, data, **kwargs):
+        forms = data.get("records") if isinstance(data, dict) else None
+        if not isinstance(forms, list) or not 1 <= len(forms) <= BATCH_MAX or set(data) != {"records"}:
+            raise ValidationError({"records": [f"Must be a list of 1 to {BATCH_MAX} record bodies, and alone."]})
+        valid, errors = [], {}
+        for n, form in enumerate(forms):
+            try:
+                valid.append(validate_record(form))
+            except ValidationError as error:
+                errors.update({f"records.{n}.{field}": messages for field, messages in error.messages.items()})
+        if errors:
+            raise ValidationError(errors)
+        return {"records": valid}
 
 
 class AmendBody(Schema):

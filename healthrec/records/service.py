@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from bson import ObjectId
 from flask import current_app
 from marshmallow import ValidationError
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from healthrec import audit
 from healthrec.archives import rules as archive_rules
@@ -44,6 +44,7 @@ from schemas.records import today, validate_record
 FOLLOWUP_MONTHS = 3
 CHRONIC = ("hypertension", "diabetes")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+DUPLICATE_KEY = 11000
 
 
 def now():
@@ -65,46 +66,59 @@ def create_record(user, archive_id, content, idempotency_key=None):
     Returns (record, created): created is False when an Idempotency-Key repeat gives back
     the record its first use made.
     """
+    records, created = create_records(user, archive_id, [content], idempotency_key)
+    return records[0], created
+
+
+def create_records(user, archive_id, contents, idempotency_key=None):
+    """Append the records of one visit (a checkup with its follow-ups, say) together: one
+    scope check, one insert and one audit entry naming them all. (records, created)."""
     access = archives.archive_for(user, archive_id, WRITE, "record.create")
-    if content["kind"] == "referral":
-        _check_receiving_region(content["to_region"])
-        content = {**content, "status": "sent"}
-    record_id, created = str(ObjectId()), True
+    for content in contents:
+        if content["kind"] == "referral":
+            _check_receiving_region(content["to_region"])
+    contents = [{**content, "status": "sent"} if content["kind"] == "referral" else content
+                for content in contents]
+    record_ids, created = [str(ObjectId()) for _ in contents], True
     if idempotency_key is not None:
-        record_id, created = _claim_key(user, archive_id, idempotency_key, content, record_id)
+        record_ids, created = _claim_key(user, archive_id, idempotency_key, contents, record_ids)
     at = now()
-    doc = {"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
-           "archive_id": archive_id, "village": access.village, "author": user.username,
-           "created_at": at, **content}
-    db = get_db()
+    docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
+             "archive_id": archive_id, "village": access.village, "author": user.username,
+             "created_at": at, **content} for record_id, content in zip(record_ids, contents, strict=True)]
+    ring, db = keyring(), get_db()
     try:
-        db.records.insert_one(kinds.seal(keyring(), doc))
-    except DuplicateKeyError:
-        # A concurrent repeat of the same key wrote it first: the record is that one.
-        doc = kinds.unseal(keyring(), db.records.find_one({"_id": doc["_id"]}))
-    access.audit("record.create", detail={"record": record_id, "kind": doc["kind"], "repeat": not created})
-    return present(doc), created
+        db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
+    except BulkWriteError as error:
+        if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+        # A concurrent repeat of the same key wrote them first: the records are those.
+        stored = {doc["_id"]: doc for doc in db.records.find({"_id": {"$in": [doc["_id"] for doc in docs]}})}
+        docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
+    access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
+                                          "repeat": not created})
+    return [present(doc) for doc in docs], created
 
 
-def _claim_key(user, archive_id, key, content, record_id):
-    """(record id, True) for a new key, (the first use's record id, False) for a repeat."""
+def _claim_key(user, archive_id, key, contents, record_ids):
+    """(record ids, True) for a new key, (the first use's record ids, False) for a repeat."""
     if not IDEMPOTENCY_KEY.match(key):
         message = "Must be 1 to 128 visible ASCII characters, e.g. a UUID."
         raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    claim = {"_id": f"{archive_id}:{user.username}:{key}", "digest": digest, "record_id": record_id,
+    digest = hashlib.sha256(json.dumps(contents, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    claim = {"_id": f"{archive_id}:{user.username}:{key}", "digest": digest, "record_ids": record_ids,
              "at": now()}
     db = get_db()
     try:
         db.idempotency_keys.insert_one(claim)
-        return record_id, True
+        return record_ids, True
     except DuplicateKeyError:
         claim = db.idempotency_keys.find_one({"_id": claim["_id"]})
     if claim["digest"] != digest:
         message = ("This key was already used for a different record; send a new key for a new "
                    "record, or the first body unchanged to get its record back.")
         raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    return claim["record_id"], False
+    return claim["record_ids"], False
 
 
 def _check_receiving_region(code):
@@ -281,8 +295,8 @@ def timeline(user, archive_id, kind=None, population=None, since=None, history=F
     per_page = per_page or current_app.config["PAGE_SIZE"]
     db, ring = get_db(), keyring()
     total = db.records.count_documents(query)
-    docs = db.records.find(query).sort([("date", -1), ("created_at", -1), ("_id", -1)]) \
-        .skip((page - 1) * per_page).limit(per_page)
+    # Within a day, the `_id` (an ObjectId, then the version) keeps the order of writing.
+    docs = db.records.find(query).sort([("date", -1), ("_id", -1)]).skip((page - 1) * per_page).limit(per_page)
     items = [present(_unseal_doc(ring, doc)) for doc in docs]
     filters = [name for name, value in (("kind", kind), ("population", population), ("since", since),
                                         ("history", history)) if value]
@@ -369,9 +383,9 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     query = {"to_region": prefix_range(user.region), "status": status, "current": True}
     per_page = per_page or current_app.config["PAGE_SIZE"]
     db = get_db()
-    total = db.records.count_documents(query)
     fields = ("archive_id", "record_id", "version", "date", "direction", "from_institution", "to_institution",
               "to_region", "status", "author", "received_by", "received_at")
+    total = db.records.count_documents(query)
     docs = db.records.find(query, dict.fromkeys(fields, 1)).sort([("date", -1), ("_id", -1)]) \
         .skip((page - 1) * per_page).limit(per_page)
     items = [{"id": doc.pop("record_id"), **{k: v for k, v in doc.items() if k != "_id"}} for doc in docs]
