@@ -283,10 +283,10 @@ def break_glass(user, archive_id, reason):
     if user.covers(archive_id):
         raise _denied(db, user, action, archive_id, Conflict(
             "This archive is within your own scope: open it directly."))
-    at = now()
     if active_grant(user, archive_id):
         raise _denied(db, user, action, archive_id, Conflict(
             "You may already read this archive under an active grant or emergency opening."))
+    at = now()
     opening_id = str(ObjectId())
     doc = {
         "_id": opening_id, "archive_id": archive_id,
