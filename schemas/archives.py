@@ -49,7 +49,8 @@ class PastHistory(Schema):
 
 
 class ArchiveChange(Schema):
-    """A PATCH: only the fields sent change; null clears an optional field."""
+    """A PATCH: only the fields sent change, an object (guardian, past_history) as a
+    whole; null clears an optional field."""
 
     name = text(50)
     sex = fields.String(validate=validate.OneOf(("male", "female")))

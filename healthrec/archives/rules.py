@@ -77,7 +77,11 @@ def name_key(name):
 
 
 def check(archive, today, child_max_age):
-    """(errors by field, warnings, parsed ID card or None) for a whole archive."""
+    """(errors by field, warnings, parsed ID card or None) for a whole archive.
+
+    Normalises `archive` in place: ID card numbers in their canonical form, and only the
+    doctor's key-population flags kept.
+    """
     errors, warnings, card = {}, [], None
 
     def add(field, message):
