@@ -35,11 +35,15 @@ INDEXES = {
         ([("township", ASCENDING), ("opened_at", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING)], {}),
     ],
+    # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
+    # by archive (disclosure report) and overall (admin); verify walks the `_id` order.
     "audit": [
-        ([("archive_id", ASCENDING), ("at", DESCENDING)], {}),
-        ([("actor", ASCENDING), ("at", DESCENDING)], {}),
-        ([("region", ASCENDING), ("at", DESCENDING)], {}),
+        ([("chain", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("actor", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
+    "audit_heads": [],
     # Archives: scope is a range on the `_id` (the archive code), each filter leads an index.
     "archives": [
         ([("id_card_bi", ASCENDING), ("_id", ASCENDING)], {}),

@@ -11,9 +11,10 @@ def test_production_needs_a_secret_key():
         create_app({"ENV": "production", "SECRET_KEY": None})
 
 
-def test_development_invents_a_secret_and_warns():
+def test_development_invents_a_secret_and_warns(devdb):
     with pytest.warns(UserWarning, match="HEALTHREC_SECRET_KEY"):
-        app = create_app({"ENV": "development", "SECRET_KEY": None})
+        app = create_app({"ENV": "development", "SECRET_KEY": None, "MONGO_URI": devdb.uri,
+                          "DB_NAME": "test_settings"})
     assert len(app.config["SECRET_KEY"]) >= 32
 
 
