@@ -69,6 +69,7 @@ def create_app(config=None):
 
 def register_blueprints(app, api):
     from healthrec.archives.api import blp as archives_api
+    from healthrec.auditlog.api import blp as audit_api
     from healthrec.auth.api import blp as auth_api
     from healthrec.health import bp as health
     from healthrec.regions.api import blp as regions_api
@@ -76,7 +77,7 @@ def register_blueprints(app, api):
 
     app.register_blueprint(health)
     app.register_blueprint(web)
-    for blueprint in (auth_api, regions_api, archives_api):
+    for blueprint in (auth_api, regions_api, archives_api, audit_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from healthrec import demo
 from healthrec.archives.cli import archives
+from healthrec.auditlog.cli import audit_cli
 from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
 from healthrec.db import ensure_indexes, get_db
@@ -124,4 +125,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes, keys, archives]
+commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli]

@@ -1,0 +1,1 @@
+"""The audit trail seen through scope: entries, counts, verification, disclosure reports."""

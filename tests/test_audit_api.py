@@ -1,0 +1,223 @@
+"""Who sees which audit entries: township staff their township's, supervisors their own
+actions and counts for their region, administrators all, village doctors none; and the
+disclosure report of an archive for its township health centre to hand to the resident."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from pymongo import MongoClient, monitoring
+
+from healthrec.db import INDEXES
+from healthrec.ids import fake_id_card
+from tests.conftest import PASSWORD
+
+VILLAGE, TOWNSHIP = "411423101101", "411423101"
+
+
+def make_archive(client, headers):
+    born = date(1958, 4, 12)
+    body = {"village_code": VILLAGE, "name": "王秀英", "sex": "female", "birth_date": born.isoformat(),
+            "id_card": fake_id_card(random.Random(5), born, "female")}
+    response = client.post("/api/v1/archives", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+@pytest.fixture
+def trail(client, runner, login):
+    """A doctor files an archive; its township reads it; another township, a supervisor and
+    a doctor of another county try to and are refused. Everything happened a moment ago."""
+    created = runner.invoke(args=["users", "create", "li.doctor", "--role", "village_doctor", "--region", VILLAGE,
+                                  "--name", "李医生", "--password-stdin"], input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    token = client.post("/api/v1/auth/token", json={"username": "li.doctor", "password": PASSWORD}).get_json()
+    doctor = {"Authorization": "Bearer " + token["token"]}
+    archive_id = make_archive(client, doctor)
+    people = {"doctor": doctor, "staff": login("township_staff", TOWNSHIP),
+              "other_staff": login("township_staff", "411423001"), "supervisor": login("supervisor", "411423"),
+              "far": login("village_doctor", "411424101101", username="far.doctor"),
+              "admin": login("admin", "411423")}
+    assert client.get(f"/api/v1/archives/{archive_id}", headers=people["staff"]).status_code == 200
+    for refused in ("other_staff", "supervisor", "far"):
+        assert client.get(f"/api/v1/archives/{archive_id}", headers=people[refused]).status_code == 403
+    return archive_id, people
+
+
+def entries(client, headers, **query):
+    response = client.get("/api/v1/audit", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def what(body):
+    return [(item["actor"], item["action"], item["outcome"]) for item in body["items"]]
+
+
+def test_township_staff_see_every_use_of_their_townships_archives(client, trail):
+    archive_id, people = trail
+    body = entries(client, people["staff"])
+    assert {item["chain"] for item in body["items"]} == {TOWNSHIP}
+    seen = set(what(body))
+    assert {("li.doctor", "archive.create", "ok"), ("township101", "archive.read", "ok"),
+            ("township001", "archive.read", "denied"), ("supervisor423", "archive.read", "denied"),
+            ("far.doctor", "archive.read", "denied")} <= seen
+    assert not any(action == "auth.login" for _actor, action, _outcome in seen)  # the system chain
+    times = [item["at"] for item in body["items"]]
+    assert times == sorted(times, reverse=True)
+    first = body["items"][-1]
+    assert first["archive_id"] == archive_id and first["seq"] == 1 and first["id"] == f"{TOWNSHIP}:0000000001"
+    # The other township's staff see nothing of it, not even their own refused attempt.
+    assert all(item["chain"] == "411423001" for item in entries(client, people["other_staff"])["items"])
+
+
+def test_filters_and_pages(client, trail):
+    archive_id, people = trail
+    staff = people["staff"]
+    denied = entries(client, staff, outcome="denied", archive_id=archive_id)
+    assert {actor for actor, _action, _outcome in what(denied)} == {"township001", "supervisor423", "far.doctor"}
+    assert what(entries(client, staff, actor="township101", archive_id=archive_id)) == [
+        ("township101", "archive.read", "ok")]
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    assert entries(client, staff, since=later)["total"] == 0
+    everything = entries(client, staff)
+    page = entries(client, staff, per_page=2, page=2)
+    assert page["total"] == everything["total"] and page["per_page"] == 2
+    assert [item["id"] for item in page["items"]] == [item["id"] for item in everything["items"][2:4]]
+
+
+def test_supervisors_see_their_own_trail_and_counts_for_their_region(client, db, trail):
+    archive_id, people = trail
+    supervisor = people["supervisor"]
+    assert set(what(entries(client, supervisor))) == {("supervisor423", "auth.login", "ok"),
+                                                      ("supervisor423", "archive.read", "denied")}
+    refused = client.get("/api/v1/audit", query_string={"actor": "township101"}, headers=supervisor)
+    assert refused.status_code == 403 and "counts" in refused.get_json()["detail"]
+    assert db.audit.find_one({"actor": "supervisor423", "action": "audit.list", "outcome": "denied"})
+
+    counts = client.get("/api/v1/audit/counts", headers=supervisor).get_json()
+    assert counts["region"] == "411423"
+    by_key = {(c["chain"], c["action"], c["outcome"]): c["count"] for c in counts["items"]}
+    assert by_key[(TOWNSHIP, "archive.read", "denied")] == 3
+    assert by_key[(TOWNSHIP, "archive.read", "ok")] == 1
+    assert {chain for chain, _action, _outcome in by_key} <= {TOWNSHIP, "411423001"}  # not 411424, not system
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    assert client.get("/api/v1/audit/counts", query_string={"since": later}, headers=supervisor).get_json()[
+        "items"] == []
+
+
+def test_administrators_see_all_and_village_doctors_none(client, db, trail):
+    archive_id, people = trail
+    chains = {item["chain"] for item in entries(client, people["admin"], per_page=200)["items"]}
+    assert {"system", TOWNSHIP} <= chains
+    before = db.audit.count_documents({})
+    response = client.get("/api/v1/audit", headers=people["doctor"])
+    assert response.status_code == 403 and response.mimetype == "application/problem+json"
+    assert "township health centre" in response.get_json()["detail"]
+    assert client.get("/api/v1/audit/counts", headers=people["doctor"]).status_code == 403
+    refusals = list(db.audit.find({"actor": "li.doctor", "outcome": "denied"}).sort("_id", 1))
+    assert [entry["action"] for entry in refusals] == ["audit.list", "audit.counts"]
+    assert db.audit.count_documents({}) == before + 2
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"archive_id": "41142310110"}, "archive_id"),
+    ({"since": "last tuesday"}, "since"),
+    ({"per_page": 0}, "per_page"),
+])
+def test_bad_filters_answer_422_and_write_nothing(client, db, trail, query, field):
+    _archive_id, people = trail
+    before = db.audit.count_documents({})
+    response = client.get("/api/v1/audit", query_string=query, headers=people["staff"])
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]
+    assert db.audit.count_documents({}) == before
+
+
+# --- The disclosure report -------------------------------------------------------------
+
+def test_disclosure_report_says_who_used_the_archive_when_and_why(client, trail):
+    archive_id, people = trail
+    response = client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["archive_id"] == archive_id
+    rows = [(i["actor"], i["actor_name"], i["action"], i["outcome"]) for i in body["items"]]
+    assert rows[0] == ("li.doctor", "李医生", "archive.create", "ok")
+    assert ("township101", "township101", "archive.read", "ok") in rows
+    assert {row[0] for row in rows if row[3] == "denied"} == {"township001", "supervisor423", "far.doctor"}
+    times = [item["at"] for item in body["items"]]
+    assert times == sorted(times)
+    read = next(item for item in body["items"] if item["actor"] == "township101")
+    assert read["purpose"] == "jurisdiction" and read["role"] == "township_staff"
+    assert all("ip" not in item for item in body["items"])
+
+
+def test_only_the_archives_township_makes_its_disclosure_report(client, db, trail):
+    archive_id, people = trail
+    for who in ("other_staff", "supervisor", "doctor"):
+        response = client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people[who])
+        assert response.status_code == 403, who
+        assert "411423101" in response.get_json()["detail"]
+    # The attempts land in the archive's own chain, so the resident's next report shows them.
+    report = client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"]).get_json()
+    attempts = [(i["actor"], i["outcome"]) for i in report["items"] if i["action"] == "audit.disclosures"]
+    assert attempts == [("township001", "denied"), ("supervisor423", "denied"), ("li.doctor", "denied")]
+    assert client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["admin"]).status_code == 200
+    before = db.audit.count_documents({})
+    bad = client.get("/api/v1/archives/4114231011/disclosures", headers=people["staff"])
+    assert bad.status_code == 422 and "archive_id" in bad.get_json()["errors"]
+    assert db.audit.count_documents({}) == before
+
+
+# --- Every audit query has an index ----------------------------------------------------
+
+class Commands(monitoring.CommandListener):
+    def __init__(self):
+        self.seen = []
+
+    def started(self, event):
+        self.seen.append((event.command_name, event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def audit_reads(seen):
+    """(collection, filter fields, sort keys) of each read of the audit collections."""
+    for name, command in seen:
+        if name == "find" and command["find"] in ("audit", "audit_heads"):
+            yield command["find"], list(command.get("filter", {})), list(command.get("sort", {}))
+        elif name == "aggregate" and command["aggregate"] == "audit":
+            yield "audit", list(command["pipeline"][0]["$match"]), []
+
+
+def supported(collection, fields, sort):
+    """An index leads with a filter field (or, unfiltered, with the sort key) and holds the sort."""
+    indexes = [["_id"]] + [[name for name, _ in keys] for keys, _options in INDEXES[collection]]
+    if not fields and not sort:
+        return True  # a count or scan of everything
+    return any((index[0] in fields if fields else index[0] == sort[0]) and set(sort) <= set(index)
+               for index in indexes)
+
+
+def test_every_audit_query_has_a_supporting_index(app, client, devdb, trail):
+    archive_id, people = trail
+    listener = Commands()
+    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
+    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
+    try:
+        for who in ("staff", "supervisor", "admin"):
+            client.get("/api/v1/audit", query_string={"since": "2026-01-01"}, headers=people[who])
+            client.get("/api/v1/audit/counts", headers=people[who])
+            client.get("/api/v1/audit/verify", headers=people[who])
+        client.get("/api/v1/audit", query_string={"archive_id": archive_id}, headers=people["admin"])
+        client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
+    finally:
+        watched.close()
+    reads = list(audit_reads(listener.seen))
+    assert len(reads) >= 15
+    assert [read for read in reads if not supported(*read)] == []
