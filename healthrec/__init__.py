@@ -70,6 +70,7 @@ def create_app(config=None):
 def register_blueprints(app, api):
     from healthrec.archives.api import blp as archives_api
     from healthrec.auditlog.api import blp as audit_api
+    from healthrec.auditlog.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
     from healthrec.health import bp as health
     from healthrec.regions.api import blp as regions_api
@@ -77,6 +78,7 @@ def register_blueprints(app, api):
 
     app.register_blueprint(health)
     app.register_blueprint(web)
+    app.register_blueprint(audit_web)
     for blueprint in (auth_api, regions_api, archives_api, audit_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)

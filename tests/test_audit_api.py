@@ -170,6 +170,35 @@ def test_only_the_archives_township_makes_its_disclosure_report(client, db, trai
     assert db.audit.count_documents({}) == before
 
 
+def sign_in(client, username):
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_the_printable_report_in_chinese_for_the_resident(client, trail):
+    archive_id, _people = trail
+    page_url = f"/archives/{archive_id}/disclosures"
+    assert "/login" in client.get(page_url).headers["Location"]
+    sign_in(client, "township101")
+    page = client.get(page_url).get_data(as_text=True)
+    assert "健康档案使用记录" in page and archive_id in page and "柳河镇 柳河村" in page
+    assert "李医生 (村医)" in page and "建立档案" in page and "辖区医务人员提供服务" in page
+    assert page.count("已拒绝") == 3 and "时间（北京时间）" in page
+    assert "window.print()" in page
+    client.get("/lang/en")
+    assert "Who has used this health record" in client.get(page_url).get_data(as_text=True)
+
+
+def test_the_printable_report_refuses_other_townships_and_bad_codes(client, trail):
+    archive_id, _people = trail
+    sign_in(client, "township001")
+    refused = client.get(f"/archives/{archive_id}/disclosures")
+    assert refused.status_code == 403 and "text/html" in refused.content_type
+    assert "411423101" in refused.get_data(as_text=True)
+    bad = client.get("/archives/41142310110100/disclosures")
+    assert bad.status_code == 422 and "16-digit" in bad.get_data(as_text=True)
+
+
 # --- Every audit query has an index ----------------------------------------------------
 
 class Commands(monitoring.CommandListener):

@@ -1,0 +1,68 @@
+"""The printable disclosure report a township health centre hands to a resident."""
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from healthrec.access.service import BREAK_GLASS_PURPOSE
+from healthrec.auditlog import service
+from healthrec.errors import Invalid
+from healthrec.regions import service as regions
+from schemas.audit import ArchivePath
+
+bp = Blueprint("auditlog", __name__, template_folder="templates")
+
+# Residents read the time on their own clock; China keeps one zone and no summer time.
+CHINA = timezone(timedelta(hours=8))
+
+# What each audited action means to a resident; others show their code.
+ACTIONS = {
+    "archive.create": _l("Created the archive"),
+    "archive.read": _l("Viewed the archive"),
+    "archive.update": _l("Changed the archive"),
+    "archive.close": _l("Closed the archive"),
+    "archive.review": _l("Checked the archive"),
+    "record.create": _l("Added a service record"),
+    "record.amend": _l("Corrected a service record"),
+    "record.list": _l("Viewed the service records"),
+    "record.read": _l("Viewed a service record"),
+    "referral.receive": _l("Received a referral"),
+    "consent.read": _l("Viewed the consent log"),
+    "consent.enrolment_granted": _l("Recorded consent to keep the archive"),
+    "consent.enrolment_refused": _l("Recorded refusal to keep the archive"),
+    "access.request": _l("Applied for access"),
+    "access.approve": _l("Approved an application for access"),
+    "access.reject": _l("Rejected an application for access"),
+    "access.consent_granted": _l("Recorded consent to access"),
+    "access.consent_refused": _l("Recorded refusal of access"),
+    "access.revoke": _l("Ended an access"),
+    "break_glass.open": _l("Opened in an emergency"),
+    "break_glass.acknowledge": _l("Reviewed an emergency opening"),
+    "audit.disclosures": _l("Asked for this report"),
+}
+
+# Purposes the system itself records; an application's purpose is shown as written.
+PURPOSES = {
+    "jurisdiction": _l("Care by the staff responsible for the area"),
+    BREAK_GLASS_PURPOSE: _l("Emergency"),
+}
+
+
+def region_name(code):
+    return regions.get_region(code)["name"]
+
+
+@bp.get("/archives/<archive_id>/disclosures")
+@login_required
+def disclosures(archive_id):
+    errors = ArchivePath().validate({"archive_id": archive_id})
+    if errors:
+        raise Invalid(errors["archive_id"][0], errors)
+    report = service.disclosures(current_user, archive_id)
+    rows = [{**item, "at": item["at"].astimezone(CHINA), "what": ACTIONS.get(item["action"], item["action"]),
+             "why": PURPOSES.get(item["purpose"], item["purpose"])} for item in report["items"]]
+    return render_template("auditlog/disclosures.html", archive_id=archive_id, rows=rows,
+                           township=region_name(archive_id[:9]), village=region_name(archive_id[:12]),
+                           printed=datetime.now(CHINA).strftime("%Y-%m-%d"))
