@@ -3,7 +3,10 @@ insert, so many writers at once neither collide nor leave gaps."""
 
 import threading
 
+import pytest
+
 from healthrec.archives import service
+from healthrec.settings import SettingsError, finalise, from_env
 from schemas.archives import ArchiveCreate
 from tests.test_archives import VILLAGE, create, if_match, resident
 
@@ -95,3 +98,9 @@ def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, login):
     created = create(client, headers).get_json()
     assert created["id"] == VILLAGE + "00001"
     assert client.get(f"/api/v1/archives/{created['id']}", headers=headers).status_code == 200
+
+
+def test_a_layout_other_than_16_or_17_digits_is_refused_at_start():
+    values = from_env({"HEALTHREC_ARCHIVE_SERIAL_DIGITS": "6", "HEALTHREC_SECRET_KEY": "x"})
+    with pytest.raises(SettingsError, match="ARCHIVE_SERIAL_DIGITS must be 4"):
+        finalise(values)
