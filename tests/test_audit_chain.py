@@ -75,6 +75,15 @@ def test_what_reads_back_from_the_database_hashes_the_same(db, staff):
     assert audit.verify(db)["ok"]
 
 
+def test_entries_with_times_and_object_ids_in_their_detail_list_over_the_api(client, db, login, staff):
+    ref = ObjectId()
+    audit.record(db, staff, "archive.read", archive_id=ARCHIVE,
+                 detail={"when": datetime(2026, 3, 1, 0, 0, 0, 1500, tzinfo=UTC), "ref": ref})
+    headers = login("township_staff", TOWNSHIP, username="reviewer")
+    [item] = client.get("/api/v1/audit", query_string={"archive_id": ARCHIVE}, headers=headers).get_json()["items"]
+    assert item["detail"] == {"when": {"$date": "2026-03-01T00:00:00.001Z"}, "ref": {"$oid": str(ref)}}
+
+
 def test_values_the_encoding_cannot_hold_are_refused_and_nothing_is_written(db, staff):
     before = db.audit.count_documents({})
     with pytest.raises(ValueError, match=r"\$where"):

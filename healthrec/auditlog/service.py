@@ -6,6 +6,7 @@ their township's chain, supervisors the trail of their own actions and counts fo
 region, administrators everything. Village doctors see none of it. Refusals are audited.
 """
 
+import json
 import re
 
 from flask import current_app
@@ -37,6 +38,8 @@ def _chains(user, action):
 def present(doc):
     entry = {key: value for key, value in doc.items() if key != "_id"}
     entry["id"] = doc["_id"]
+    # Detail as it was hashed: datetimes and ObjectIds there become {"$date"}/{"$oid"}, not a 500.
+    entry["detail"] = json.loads(audit.canonical(doc.get("detail")))
     return entry
 
 
