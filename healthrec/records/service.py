@@ -9,8 +9,8 @@ older ones not current follows, and is redone by the next change if a request di
 between the two steps.
 
 Idempotency keys are claimed by inserting `{_id: "<archive>:<user>:<key>"}` holding the
-body's hash and the record id chosen for it; a repeat finds the claim and inserts (or
-finds) the same `<record id>.1`, so concurrent repeats make one record.
+body's hash and the record ids chosen for it; a repeat finds the claim and inserts (or
+finds) the same `<record id>.1` documents, so concurrent repeats make one set of records.
 
 Scope comes from the archives' decision (`archives.service.archive_for`), every read and
 write is audited there with its purpose and grant; audit entries never hold plaintext.
