@@ -1,0 +1,458 @@
+"""Service records as village doctors use them: append a checked form, resubmit safely,
+correct with history, read the timeline; referrals confirmed by the receiving side."""
+
+import json
+import random
+import threading
+from datetime import date, timedelta
+
+import pytest
+
+from healthrec import create_app, crypto
+from healthrec.ids import fake_id_card
+from healthrec.keys.service import sealed_values
+from schemas.records import today
+
+VILLAGE, NEIGHBOUR, FAR = "411423101101", "411423101102", "411424101101"
+TOWNSHIP = "411423101"
+
+
+def days_ago(days):
+    return (today() - timedelta(days=days)).isoformat()
+
+
+def make_archive(client, headers, n=0, village=VILLAGE, born=date(1970, 3, 1), **extra):
+    rng = random.Random(f"{village}-{n}")
+    body = {"village_code": village, "name": f"王建国{n}", "sex": "male", "birth_date": born.isoformat(),
+            "id_card": fake_id_card(rng, born, "male"), **extra}
+    response = client.post("/api/v1/archives", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def checkup(**changes):
+    body = {
+        "kind": "checkup", "date": days_ago(2),
+        "symptoms": ["dizziness"],
+        "general": {"temperature": 36.6, "pulse": 78, "height": 170, "weight": 72.3,
+                    "blood_pressure_left": {"systolic": 148, "diastolic": 92}},
+        "lifestyle": {"smoking": {"status": "current", "daily_cigarettes": 10}},
+        "auxiliary": {"fasting_glucose": 6.8, "lipids": {"total_cholesterol": 5.9}},
+        "health_problems": ["原发性高血压"],
+        "medications": [{"name": "硝苯地平缓释片", "dose": "20mg", "usage": "每日2次", "adherence": "regular"}],
+        "evaluation": {"result": "abnormal", "abnormal_items": ["血压偏高"]},
+        "guidance": {"actions": ["chronic_disease_management"], "advice": "低盐饮食，戒烟"},
+    }
+    body.update(changes)
+    return body
+
+
+def hypertension(day, **changes):
+    return {"kind": "followup", "population": "hypertension", "date": day, "method": "home",
+            "blood_pressure": {"systolic": 138, "diastolic": 86}, "adherence": "regular",
+            "control": "satisfactory", **changes}
+
+
+@pytest.fixture
+def doctor(login):
+    return login("village_doctor", VILLAGE)
+
+
+@pytest.fixture
+def archive_id(client, doctor):
+    return make_archive(client, doctor)
+
+
+def post(client, headers, archive_id, body, key=None):
+    headers = {**headers, "Idempotency-Key": key} if key else headers
+    return client.post(f"/api/v1/archives/{archive_id}/records", json=body, headers=headers)
+
+
+def timeline(client, headers, archive_id, **query):
+    response = client.get(f"/api/v1/archives/{archive_id}/records", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def assert_invalid(response, **expected):
+    """422 problem+json whose `errors` name each field with a message containing the text."""
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    errors = response.get_json()["errors"]
+    for field, text in expected.items():
+        field = field.replace("__", ".")
+        assert field in errors, errors
+        assert any(text in message for message in errors[field]), errors[field]
+    return errors
+
+
+# --- Appending a record ---------------------------------------------------------------
+
+def test_a_valid_checkup_is_201_with_bmi_and_reads_back(client, doctor, archive_id):
+    response = post(client, doctor, archive_id, checkup())
+    assert response.status_code == 201, response.get_json()
+    record = response.get_json()
+    assert record["kind"] == "checkup" and record["version"] == 1 and record["current"] is True
+    assert record["general"]["bmi"] == 25.0  # 72.3 / 1.70²
+    assert record["author"] == "village101" and record["archive_id"] == archive_id
+    assert record["village"] == VILLAGE and record["created_at"]
+    [listed] = timeline(client, doctor, archive_id)["items"]
+    assert listed == record
+    assert listed["medications"][0]["name"] == "硝苯地平缓释片"
+
+
+def test_free_text_and_diagnoses_are_encrypted_at_rest(client, db, doctor, archive_id):
+    post(client, doctor, archive_id, checkup())
+    post(client, doctor, archive_id, {"kind": "encounter", "date": days_ago(1), "subjective": "头晕三天",
+                                      "assessment": "高血压2级", "plan": "调整用药"})
+    stored = list(db.records.find({"archive_id": archive_id}))
+    raw = repr(stored)
+    for secret in ("原发性高血压", "硝苯地平", "血压偏高", "低盐饮食", "头晕三天", "高血压2级", "调整用药"):
+        assert secret not in raw
+    # What the due list, indicators and routing need stays plain.
+    assert {doc["kind"] for doc in stored} == {"checkup", "encounter"}
+    checkup_doc = next(doc for doc in stored if doc["kind"] == "checkup")
+    assert checkup_doc["general"]["blood_pressure_left"]["systolic"] == 148
+
+
+def test_systolic_400_is_422_naming_the_field_and_range_and_writes_nothing(client, db, doctor, archive_id):
+    body = checkup(general={"height": 170, "weight": 72, "blood_pressure_left": {"systolic": 400, "diastolic": 90}})
+    errors = assert_invalid(post(client, doctor, archive_id, body),
+                            general__blood_pressure_left__systolic="between 50 and 300 mmHg")
+    assert list(errors) == ["general.blood_pressure_left.systolic"]
+    assert db.records.count_documents({}) == 0
+
+
+@pytest.mark.parametrize(("body", "field", "text"), [
+    (checkup(date=(today() + timedelta(days=1)).isoformat()), "date", "and today"),
+    (checkup(general={"pulse": 10}), "general.pulse", "between 30 and 220 beats/min"),
+    (checkup(general={"height": 170, "weight": 900}), "general.weight", "between 2 and 300 kg"),
+    (checkup(general={"blood_pressure_left": {"systolic": 120, "diastolic": 130}}),
+     "general.blood_pressure_left.diastolic", "lower than the systolic"),
+    (checkup(general={"bmi": 24}), "general.bmi", "Leave this field out: it is computed"),
+    (checkup(evaluation={"result": "abnormal"}), "evaluation.abnormal_items", "Name each abnormal"),
+    (checkup(medications=[{"dose": "5mg"}]), "medications.0.name", "required"),
+    (checkup(symptoms=["none", "headache"]), "symptoms", "'none' cannot"),
+    ({"kind": "hospitalization", "date": days_ago(3), "hospital": "县人民医院", "admitted": days_ago(3),
+      "discharged": days_ago(10), "diagnosis": "肺炎"}, "discharged", "before the admission date"),
+    (hypertension(days_ago(1), next_followup=days_ago(1)), "next_followup", "after the follow-up date"),
+    ({"kind": "followup", "population": "diabetes", "date": days_ago(1), "fasting_glucose": 80,
+      "adherence": "regular", "control": "satisfactory"}, "fasting_glucose", "between 1 and 35 mmol/L"),
+    ({"kind": "followup", "population": "maternal", "date": days_ago(1), "visit": "prenatal"},
+     "gestational_week", "1 to 45 weeks"),
+    ({"kind": "followup", "population": "elderly", "date": days_ago(1), "self_care_score": 40},
+     "self_care_score", "between 0 and 37"),
+    ({"kind": "followup", "date": days_ago(1)}, "population", "hypertension, diabetes"),
+    ({"kind": "lab", "date": days_ago(1)}, "kind", "checkup, encounter, followup"),
+    ({"kind": "referral", "date": days_ago(1), "direction": "up", "from_institution": "柳河村卫生室",
+      "to_institution": "柳河镇卫生院", "to_region": "411423199", "reason": "血压控制不佳"},
+     "to_region", "no region 411423199"),
+])
+def test_range_and_logic_errors_name_the_field(client, db, doctor, archive_id, body, field, text):
+    errors = assert_invalid(post(client, doctor, archive_id, body))
+    assert field in errors, errors
+    assert any(text in message for message in errors[field]), errors[field]
+    assert db.records.count_documents({}) == 0
+
+
+def test_every_kind_is_accepted(client, doctor, archive_id):
+    bodies = [
+        checkup(),
+        {"kind": "encounter", "date": days_ago(1), "subjective": "咳嗽", "assessment": "上呼吸道感染"},
+        hypertension(days_ago(1), height=170, weight=70, next_followup=days_ago(-90),
+                     medications=[{"name": "氨氯地平"}]),
+        {"kind": "followup", "population": "diabetes", "date": days_ago(1), "fasting_glucose": 7.2,
+         "adherence": "intermittent", "control": "unsatisfactory", "insulin": "诺和灵30R 早12U"},
+        {"kind": "followup", "population": "child", "date": days_ago(1), "height": 76.5, "weight": 9.8,
+         "head_circumference": 45.2},
+        {"kind": "followup", "population": "maternal", "date": days_ago(1), "visit": "prenatal",
+         "gestational_week": 16, "blood_pressure": {"systolic": 110, "diastolic": 70}},
+        {"kind": "followup", "population": "elderly", "date": days_ago(1), "self_care_score": 5},
+        {"kind": "referral", "date": days_ago(1), "direction": "up", "from_institution": "柳河村卫生室",
+         "to_institution": "柳河镇卫生院", "to_region": TOWNSHIP, "reason": "血压控制不佳",
+         "preliminary_diagnosis": "高血压3级"},
+        {"kind": "consultation", "date": days_ago(1), "reason": "胸痛待查",
+         "consulted": [{"doctor": "张医生", "institution": "县人民医院"}], "opinion": "建议冠脉CTA"},
+        {"kind": "hospitalization", "date": days_ago(1), "hospital": "县人民医院", "admitted": days_ago(9),
+         "discharged": days_ago(1), "diagnosis": "社区获得性肺炎", "outcome": "cured"},
+    ]
+    for body in bodies:
+        response = post(client, doctor, archive_id, body)
+        assert response.status_code == 201, (body["kind"], response.get_json())
+    records = {(r["kind"], r.get("population")): r for r in timeline(client, doctor, archive_id)["items"]}
+    assert len(records) == len(bodies)
+    assert records[("followup", "hypertension")]["bmi"] == 24.2
+    assert records[("followup", "elderly")]["self_care_level"] == "mildly_dependent"
+    assert records[("referral", None)]["status"] == "sent"
+    assert records[("followup", "diabetes")]["insulin"] == "诺和灵30R 早12U"
+
+
+# --- Idempotency-Key ------------------------------------------------------------------
+
+def test_the_same_idempotency_key_twice_gives_one_record(client, db, doctor, archive_id):
+    first = post(client, doctor, archive_id, checkup(), key="visit-7f3a")
+    again = post(client, doctor, archive_id, checkup(), key="visit-7f3a")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json() == first.get_json()
+    assert db.records.count_documents({"archive_id": archive_id}) == 1
+    other = post(client, doctor, archive_id, checkup(), key="visit-8b21")
+    assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
+
+
+def test_the_same_key_with_a_different_body_is_422(client, db, doctor, archive_id):
+    post(client, doctor, archive_id, checkup(), key="visit-1")
+    changed = checkup(general={"height": 170, "weight": 73})
+    errors = assert_invalid(post(client, doctor, archive_id, changed, key="visit-1"),
+                            **{"Idempotency-Key": "different record"})
+    assert list(errors) == ["Idempotency-Key"]
+    assert db.records.count_documents({}) == 1
+
+
+def test_concurrent_repeats_of_a_key_make_one_record(app, db, doctor, archive_id):
+    rounds, threads_per_round = 4, 4
+    for n in range(rounds):
+        barrier = threading.Barrier(threads_per_round)
+        answers = []
+
+        def send(key=f"flaky-{n}", barrier=barrier, answers=answers):
+            client = app.test_client()
+            barrier.wait()
+            answers.append(post(client, doctor, archive_id, checkup(), key=key))
+
+        threads = [threading.Thread(target=send) for _ in range(threads_per_round)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status_code for a in answers) == [200] * (threads_per_round - 1) + [201]
+        assert len({a.get_json()["id"] for a in answers}) == 1
+    assert db.records.count_documents({"archive_id": archive_id}) == rounds
+
+
+def test_a_malformed_idempotency_key_is_422(client, db, doctor, archive_id):
+    assert_invalid(post(client, doctor, archive_id, checkup(), key="x" * 200), **{"Idempotency-Key": "1 to 128"})
+    assert db.records.count_documents({}) == 0
+
+
+def test_the_forms_of_one_visit_go_in_together(client, db, doctor, archive_id):
+    visit = [checkup(), hypertension(days_ago(2), next_followup=days_ago(-88)),
+             {"kind": "followup", "population": "elderly", "date": days_ago(2), "self_care_score": 2}]
+    url = f"/api/v1/archives/{archive_id}/records/batch"
+    response = client.post(url, json={"records": visit}, headers={**doctor, "Idempotency-Key": "visit-42"})
+    assert response.status_code == 201, response.get_json()
+    made = response.get_json()["items"]
+    assert [(r["kind"], r.get("population")) for r in made] == [
+        ("checkup", None), ("followup", "hypertension"), ("followup", "elderly")]
+    again = client.post(url, json={"records": visit}, headers={**doctor, "Idempotency-Key": "visit-42"})
+    assert again.status_code == 200 and again.get_json()["items"] == made
+    assert db.records.count_documents({"archive_id": archive_id}) == 3
+    [entry] = db.audit.find({"action": "record.create", "archive_id": archive_id, "detail.repeat": False})
+    assert entry["detail"]["records"] == [r["id"] for r in made]
+
+
+def test_one_bad_form_keeps_the_whole_visit_out(client, db, doctor, archive_id):
+    visit = [checkup(), {"kind": "followup", "population": "diabetes", "date": days_ago(1), "fasting_glucose": 80,
+                         "adherence": "regular", "control": "satisfactory"}]
+    response = client.post(f"/api/v1/archives/{archive_id}/records/batch", json={"records": visit}, headers=doctor)
+    assert_invalid(response, **{"records.1.fasting_glucose": "between 1 and 35 mmol/L"})
+    empty = client.post(f"/api/v1/archives/{archive_id}/records/batch", json={"records": []}, headers=doctor)
+    assert_invalid(empty, records="1 to 20")
+    assert db.records.count_documents({}) == 0
+
+
+# --- Amendments -----------------------------------------------------------------------
+
+def amend(client, headers, archive_id, record_id, changes, reason="录入错误"):
+    return client.post(f"/api/v1/archives/{archive_id}/records/{record_id}/amend",
+                       json={"changes": changes, "reason": reason}, headers=headers)
+
+
+def test_an_amendment_keeps_both_versions(client, db, doctor, archive_id):
+    first = post(client, doctor, archive_id, checkup()).get_json()
+    response = amend(client, doctor, archive_id, first["id"], {"general": {"weight": 62.3}}, "体重录入错误")
+    assert response.status_code == 200, response.get_json()
+    second = response.get_json()
+    assert second["id"] == first["id"] and second["version"] == 2
+    assert second["general"]["weight"] == 62.3 and second["general"]["bmi"] == 21.6
+    assert second["general"]["pulse"] == 78  # merged, not replaced
+    assert second["change"]["reason"] == "体重录入错误" and second["change"]["by"] == "village101"
+    assert second["author"] == first["author"] and second["created_at"] == first["created_at"]
+    # The timeline shows the current version; the history holds both.
+    [current] = timeline(client, doctor, archive_id)["items"]
+    assert current["version"] == 2
+    everything = timeline(client, doctor, archive_id, history="true")["items"]
+    assert [(r["version"], r["current"]) for r in everything] == [(2, True), (1, False)]
+    assert everything[1]["general"]["weight"] == 72.3
+    one = client.get(f"/api/v1/archives/{archive_id}/records/{first['id']}", headers=doctor).get_json()
+    assert one["version"] == 2 and [old["version"] for old in one["history"]] == [1]
+    assert db.records.count_documents({"record_id": first["id"]}) == 2
+    assert "体重录入错误" not in repr(list(db.records.find()))
+
+
+def test_an_amendment_is_checked_like_a_new_record(client, db, doctor, archive_id):
+    record = post(client, doctor, archive_id, checkup()).get_json()
+    assert_invalid(amend(client, doctor, archive_id, record["id"], {"general": {"weight": 900}}),
+                   changes__general__weight="between 2 and 300 kg")
+    assert_invalid(amend(client, doctor, archive_id, record["id"], {"kind": "encounter"}),
+                   changes__kind="cannot change")
+    assert_invalid(amend(client, doctor, archive_id, record["id"], {"general": {"weight": 72.3}}),
+                   changes="nothing was amended")
+    # null removes an optional field
+    cleared = amend(client, doctor, archive_id, record["id"], {"guidance": None})
+    assert cleared.status_code == 200 and "guidance" not in cleared.get_json()
+    missing = client.post(f"/api/v1/archives/{archive_id}/records/nosuchrecord/amend",
+                          json={"changes": {"note": "x"}, "reason": "x"}, headers=doctor)
+    assert missing.status_code == 404
+    assert db.records.count_documents({"record_id": record["id"]}) == 2
+
+
+def test_concurrent_amendments_never_share_a_version(app, db, doctor, archive_id):
+    client = app.test_client()
+    record = post(client, doctor, archive_id, checkup()).get_json()
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def change(weight):
+        barrier.wait()
+        statuses.append(amend(app.test_client(), doctor, archive_id, record["id"], {"general": {"weight": weight}})
+                        .status_code)
+
+    threads = [threading.Thread(target=change, args=(60 + n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(statuses) <= {200, 409} and 200 in statuses
+    versions = [doc["version"] for doc in db.records.find({"record_id": record["id"]})]
+    assert sorted(versions) == list(range(1, statuses.count(200) + 2))
+    assert db.records.count_documents({"record_id": record["id"], "current": True}) == 1
+
+
+# --- Timeline -------------------------------------------------------------------------
+
+def test_timeline_is_newest_first_filtered_and_paged(client, doctor, archive_id):
+    for days in (40, 10, 25, 3):
+        post(client, doctor, archive_id, hypertension(days_ago(days)))
+    post(client, doctor, archive_id, {"kind": "encounter", "date": days_ago(5), "assessment": "感冒"})
+    all_records = timeline(client, doctor, archive_id)
+    assert [r["date"] for r in all_records["items"]] == [days_ago(d) for d in (3, 5, 10, 25, 40)]
+    assert all_records["total"] == 5
+    followups = timeline(client, doctor, archive_id, kind="followup", since=days_ago(26))["items"]
+    assert [r["date"] for r in followups] == [days_ago(d) for d in (3, 10, 25)]
+    page = timeline(client, doctor, archive_id, per_page=2, page=2)
+    assert [r["date"] for r in page["items"]] == [days_ago(10), days_ago(25)] and page["total"] == 5
+    last = timeline(client, doctor, archive_id, per_page=2, page=3)
+    assert [r["date"] for r in last["items"]] == [days_ago(40)]
+    bad = client.get(f"/api/v1/archives/{archive_id}/records?kind=lab&per_page=500", headers=doctor)
+    assert_invalid(bad, kind="checkup", per_page="between 1 and 200")
+
+
+# --- Scope and audit ------------------------------------------------------------------
+
+def test_only_in_scope_users_read_and_write_and_everything_is_audited(client, db, doctor, archive_id, login):
+    record = post(client, doctor, archive_id, checkup()).get_json()
+    timeline(client, doctor, archive_id)
+    township = login("township_staff", TOWNSHIP)
+    assert len(timeline(client, township, archive_id)["items"]) == 1
+    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", "411423"), ("admin", "411423")):
+        headers = login(role, region)
+        assert post(client, headers, archive_id, checkup()).status_code == 403
+        assert client.get(f"/api/v1/archives/{archive_id}/records", headers=headers).status_code == 403
+        assert amend(client, headers, archive_id, record["id"], {"note": "x"}).status_code == 403
+    assert db.records.count_documents({}) == 1
+    entries = list(db.audit.find({"archive_id": archive_id, "action": {"$regex": "^record"}}))
+    outcomes = sorted((e["action"], e["actor"], e["outcome"]) for e in entries)
+    assert ("record.create", "village101", "ok") in outcomes
+    assert ("record.list", "village101", "ok") in outcomes
+    assert ("record.list", "township101", "ok") in outcomes
+    assert ("record.create", "village102", "denied") in outcomes
+    assert ("record.amend", "supervisor423", "denied") in outcomes
+    assert "原发性高血压" not in repr(list(db.audit.find()))
+
+
+def test_unknown_archive_is_404(client, doctor):
+    response = client.get(f"/api/v1/archives/{VILLAGE}9999/records", headers=doctor)
+    assert response.status_code == 404
+
+
+def test_no_record_can_be_added_to_a_closed_archive(client, doctor, archive_id):
+    post(client, doctor, archive_id, checkup())
+    closed = client.post(f"/api/v1/archives/{archive_id}/close",
+                         json={"reason": "death", "date": days_ago(1)}, headers=doctor)
+    assert closed.status_code == 200, closed.get_json()
+    assert post(client, doctor, archive_id, checkup()).status_code == 409
+    assert len(timeline(client, doctor, archive_id)["items"]) == 1
+
+
+def test_records_still_read_after_the_keys_are_rotated(app, client, db, doctor, archive_id, keys):
+    record = post(client, doctor, archive_id, checkup()).get_json()
+    amend(client, doctor, archive_id, record["id"], {"general": {"weight": 62.3}}, "体重录入错误")
+    post(client, doctor, archive_id, {"kind": "consultation", "date": days_ago(1), "reason": "胸痛待查",
+                                      "consulted": [{"doctor": "张医生"}], "opinion": "建议冠脉CTA"})
+    before = timeline(client, doctor, archive_id, history="true")["items"]
+
+    def started(ring_text):
+        return create_app({"ENV": "testing", "SECRET_KEY": "test-secret", "MONGO_URI": app.config["MONGO_URI"],
+                           "DB_NAME": app.config["DB_NAME"], "KEYS": ring_text})
+
+    rotated_text, new_key = crypto.add_key(keys)
+    rotating = started(rotated_text)
+    with rotating.app_context():
+        result = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    ring = json.loads(rotated_text)
+    only_new = started(json.dumps({**ring, "keys": {new_key: ring["keys"][new_key]}}))
+    assert timeline(only_new.test_client(), doctor, archive_id, history="true")["items"] == before
+    used = {sealed["k"] for doc in db.records.find() for _path, sealed in sealed_values(doc)}
+    assert used == {new_key}
+
+
+# --- Referrals ------------------------------------------------------------------------
+
+def referral(to_region=TOWNSHIP, direction="up"):
+    return {"kind": "referral", "date": days_ago(0), "direction": direction, "from_institution": "柳河村卫生室",
+            "to_institution": "柳河镇卫生院", "to_region": to_region, "reason": "血压控制不佳",
+            "preliminary_diagnosis": "高血压3级"}
+
+
+def receive(client, headers, archive_id, record_id):
+    return client.post(f"/api/v1/archives/{archive_id}/records/{record_id}/receive", headers=headers)
+
+
+def test_a_referral_is_sent_then_received_by_the_receiving_side(client, db, doctor, archive_id, login):
+    sent = post(client, doctor, archive_id, referral()).get_json()
+    assert sent["status"] == "sent"
+    township = login("township_staff", TOWNSHIP)
+    incoming = client.get("/api/v1/referrals/incoming", headers=township).get_json()
+    assert [(r["id"], r["archive_id"], r["status"]) for r in incoming["items"]] == [(sent["id"], archive_id, "sent")]
+    assert "reason" not in incoming["items"][0]  # routing only; the content is read via the archive
+
+    assert receive(client, doctor, archive_id, sent["id"]).status_code == 403  # the sender
+    other = login("township_staff", "411423001")
+    assert receive(client, other, archive_id, sent["id"]).status_code == 403
+    response = receive(client, township, archive_id, sent["id"])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "received" and response.get_json()["received_by"] == "township101"
+    assert receive(client, township, archive_id, sent["id"]).status_code == 409
+
+    [current] = timeline(client, doctor, archive_id)["items"]
+    assert (current["status"], current["version"], current["change"]["type"]) == ("received", 2, "receipt")
+    assert current["preliminary_diagnosis"] == "高血压3级"  # re-sealed under the new version
+    assert client.get("/api/v1/referrals/incoming", headers=township).get_json()["items"] == []
+    assert db.audit.count_documents({"action": "referral.receive", "actor": "township101", "outcome": "ok"}) == 1
+
+
+def test_a_referral_to_the_county_hospital_is_confirmed_from_its_receipt_slip(client, doctor, archive_id, login):
+    sent = post(client, doctor, archive_id, referral(to_region="411423")).get_json()
+    assert receive(client, login("supervisor", "411423"), archive_id, sent["id"]).status_code == 403
+    township = login("township_staff", TOWNSHIP)
+    assert receive(client, township, archive_id, sent["id"]).status_code == 200
+
+
+def test_a_referral_receipt_survives_a_later_amendment(client, doctor, archive_id, login):
+    sent = post(client, doctor, archive_id, referral()).get_json()
+    receive(client, login("township_staff", TOWNSHIP), archive_id, sent["id"])
+    amended = amend(client, doctor, archive_id, sent["id"], {"reason": "血压控制不佳，伴头痛"}).get_json()
+    assert amended["version"] == 3 and amended["status"] == "received"
+    assert_invalid(amend(client, doctor, archive_id, sent["id"], {"status": "sent"}),
+                   changes__status="Leave this field out")

@@ -1,0 +1,182 @@
+"""What the records feed: the village doctor's due list, the usage rate's "service record
+within the last year", and an index behind every query the records service sends."""
+
+from datetime import date
+
+import pytest
+from pymongo import MongoClient, monitoring
+from test_records import (
+    TOWNSHIP,
+    VILLAGE,
+    amend,
+    checkup,
+    days_ago,
+    hypertension,
+    make_archive,
+    post,
+    receive,
+    referral,
+    timeline,
+)
+
+from healthrec.db import INDEXES
+from healthrec.records import service
+from schemas.records import today
+
+NEIGHBOUR = "411423101102"
+
+
+def years_ago(years):
+    return date(today().year - years, 6, 15)
+
+
+def due(client, headers, village=VILLAGE):
+    response = client.get("/api/v1/followups/due", query_string={"village": village}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return {(item["name"], item["reason"]): item for item in response.get_json()["items"]}
+
+
+@pytest.fixture
+def doctor(login):
+    return login("village_doctor", VILLAGE)
+
+
+def test_the_due_list_names_who_needs_a_visit(client, doctor):
+    four_months = make_archive(client, doctor, 1, key_populations=["hypertension"])
+    last_week = make_archive(client, doctor, 2, key_populations=["hypertension"])
+    never = make_archive(client, doctor, 3, key_populations=["diabetes"])
+    elderly = make_archive(client, doctor, 4, born=years_ago(70))
+    elderly_checked = make_archive(client, doctor, 5, born=years_ago(72))
+    make_archive(client, doctor, 6)  # neither chronic nor elderly
+    post(client, doctor, four_months, hypertension(days_ago(200)))
+    post(client, doctor, four_months, hypertension(days_ago(122)))
+    post(client, doctor, last_week, hypertension(days_ago(7)))
+    post(client, doctor, elderly, checkup(date=date(today().year - 1, 11, 20).isoformat()))
+    post(client, doctor, elderly_checked, checkup(date=today().isoformat()))
+
+    items = due(client, doctor)
+    assert set(items) == {("王建国1", "hypertension"), ("王建国3", "diabetes"), ("王建国4", "elderly_checkup")}
+    overdue = items[("王建国1", "hypertension")]
+    assert overdue["archive_id"] == four_months and overdue["last_date"] == days_ago(122)
+    assert overdue["due_since"] < today().isoformat()
+    assert items[("王建国3", "diabetes")]["last_date"] is None
+    assert items[("王建国4", "elderly_checkup")]["due_since"] == f"{today().year}-01-01"
+    assert never and last_week and elderly_checked
+
+
+def test_a_diabetes_follow_up_does_not_count_for_hypertension(client, doctor):
+    both = make_archive(client, doctor, 1, key_populations=["hypertension", "diabetes"])
+    post(client, doctor, both, {"kind": "followup", "population": "diabetes", "date": days_ago(3),
+                                "fasting_glucose": 6.1, "adherence": "regular", "control": "satisfactory"})
+    assert set(due(client, doctor)) == {("王建国1", "hypertension")}
+
+
+def test_an_amended_date_moves_the_follow_up(client, doctor):
+    patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
+    record = post(client, doctor, patient, hypertension(days_ago(3))).get_json()
+    assert due(client, doctor) == {}
+    amend(client, doctor, patient, record["id"], {"date": days_ago(130)}, "日期录入错误")
+    assert set(due(client, doctor)) == {("王建国1", "hypertension")}
+
+
+def test_closed_archives_leave_the_due_list(client, doctor):
+    patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
+    client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)}, headers=doctor)
+    assert due(client, doctor) == {}
+
+
+def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor, login):
+    make_archive(client, doctor, 1, key_populations=["hypertension"])
+    assert set(due(client, login("township_staff", TOWNSHIP)))
+    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", "411423")):
+        response = client.get("/api/v1/followups/due", query_string={"village": VILLAGE},
+                              headers=login(role, region))
+        assert response.status_code == 403
+    bad = client.get("/api/v1/followups/due", query_string={"village": "4114"}, headers=doctor)
+    assert bad.status_code == 422 and "village" in bad.get_json()["errors"]
+    outcomes = {(e["actor"], e["outcome"]) for e in db.audit.find({"action": "followups.due"})}
+    assert outcomes == {("township101", "ok"), ("village102", "denied"), ("supervisor423", "denied")}
+
+
+def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, login):
+    recent = make_archive(client, doctor, 1)
+    stale = make_archive(client, doctor, 2)
+    make_archive(client, doctor, 3)  # no record at all
+    neighbour_doctor = login("village_doctor", NEIGHBOUR)
+    neighbour = make_archive(client, neighbour_doctor, 4, village=NEIGHBOUR)
+    post(client, doctor, recent, {"kind": "encounter", "date": days_ago(30), "assessment": "感冒"})
+    post(client, doctor, stale, {"kind": "encounter", "date": days_ago(400), "assessment": "感冒"})
+    post(client, neighbour_doctor, neighbour, hypertension(days_ago(10)))
+    year_ago = date.fromisoformat(days_ago(365))
+    with app.app_context():
+        assert service.archives_with_service_since(VILLAGE, year_ago) == {recent}
+        assert service.archives_with_service_since(TOWNSHIP, year_ago) == {recent, neighbour}
+        # An indicator as of an earlier day counts what was dated up to that day.
+        as_of = date.fromisoformat(days_ago(20))
+        assert service.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(385)), as_of) == {recent}
+
+
+# --- Every query shape has an index ---------------------------------------------------
+
+class Commands(monitoring.CommandListener):
+    """The commands the app sends, as the server receives them."""
+
+    def __init__(self):
+        self.seen = []
+
+    def started(self, event):
+        self.seen.append((event.command_name, event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def shape(name, command):
+    """(collection, filter, sort keys) of a read or update command, else None."""
+    if name == "find":
+        return command["find"], command.get("filter", {}), list(command.get("sort", {}))
+    if name == "aggregate" and command["pipeline"] and "$match" in command["pipeline"][0]:
+        return command["aggregate"], command["pipeline"][0]["$match"], []
+    if name == "distinct":
+        return command["distinct"], command.get("query", {}), []
+    if name == "update":
+        return command["update"], command["updates"][0]["q"], []
+    return None
+
+
+def supported(collection, query, sort):
+    """The query narrows on an index's leading field and the index holds the sort keys."""
+    indexes = [[("_id", 1)]] + [keys for keys, _options in INDEXES.get(collection, [])]
+    return any(keys[0][0] in query and set(sort) <= {name for name, _ in keys} for keys in indexes)
+
+
+def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, login):
+    listener = Commands()
+    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
+    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
+    try:
+        patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
+        record = post(client, doctor, patient, checkup(), key="k1").get_json()
+        post(client, doctor, patient, checkup(), key="k1")
+        amend(client, doctor, patient, record["id"], {"general": {"weight": 70}})
+        timeline(client, doctor, patient, kind="checkup", population="hypertension", since=days_ago(30))
+        timeline(client, doctor, patient, history="true", page=2, per_page=1)
+        client.get(f"/api/v1/archives/{patient}/records/{record['id']}", headers=doctor)
+        sent = post(client, doctor, patient, referral()).get_json()
+        township = login("township_staff", TOWNSHIP)
+        client.get("/api/v1/referrals/incoming", headers=township)
+        receive(client, township, patient, sent["id"])
+        due(client, doctor)
+        with app.app_context():
+            service.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(365)))
+    finally:
+        watched.close()
+    shapes = [s for name, command in listener.seen if (s := shape(name, command))]
+    ours = [(c, q, sort) for c, q, sort in shapes if c in ("records", "idempotency_keys")]
+    assert {c for c, _q, _s in ours} == {"records", "idempotency_keys"}
+    assert len(ours) >= 10
+    unsupported = [(c, q, sort) for c, q, sort in ours if not supported(c, q, sort)]
+    assert unsupported == []
