@@ -28,9 +28,9 @@ from pymongo.errors import DuplicateKeyError
 SYSTEM = "system"
 GENESIS = "0" * 64  # the "previous hash" of every chain's first entry
 SEQ_DIGITS = 10  # fixed width, so that sorting `_id`s sorts each chain by sequence
-# The longest first wait after a collision, doubling up to 32 times. With 8 writers on
-# one chain (scripts/bench_audit.py) it cuts the retries from about 4.5 to 1 per entry
-# and triples the throughput.
+# After its n-th collision a writer waits a random time up to BACKOFF_SECONDS * 2**n
+# (n at most 5: 64 ms). With 8 writers on one chain (scripts/bench_audit.py) that cuts
+# the retries from about 4.5 to 1 per entry and triples the throughput.
 BACKOFF_SECONDS = 0.002
 
 
