@@ -93,7 +93,8 @@ def create_records(user, archive_id, contents, idempotency_key=None):
         if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
             raise
         # A concurrent repeat of the same key wrote them first: the records are those.
-        stored = {doc["_id"]: doc for doc in db.records.find({"_id": {"$in": [doc["_id"] for doc in docs]}})}
+        ids = [doc["_id"] for doc in docs]
+        stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
     access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
                                           "repeat": not created})
@@ -236,17 +237,18 @@ def _new_version(access, old, content, change):
     try:
         db.records.insert_one(stored)
     except DuplicateKeyError:
-        _retire_older(db, record_id, version)
+        _retire_older(db, old["archive_id"], record_id, version)
         access.audit(f"record.{change['type']}", outcome="conflict", detail={"record": record_id})
         raise Conflict(f"Record {record_id} was changed by someone else meanwhile (it is now version "
                        f"{version}); read it again and repeat your change if it is still needed.",
                        current_version=version) from None
-    _retire_older(db, record_id, version)
+    _retire_older(db, old["archive_id"], record_id, version)
     return doc
 
 
-def _retire_older(db, record_id, version):
-    db.records.update_many({"record_id": record_id, "version": {"$lt": version}, "current": True},
+def _retire_older(db, archive_id, record_id, version):
+    db.records.update_many({"archive_id": archive_id, "record_id": record_id, "version": {"$lt": version},
+                            "current": True},
                            {"$set": {"current": False}})
 
 
