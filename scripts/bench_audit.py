@@ -12,6 +12,7 @@ afterwards.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,11 +60,17 @@ def start_devdb():
     """(uri, stop) of a fresh dev database, or of MONGO_URI when set."""
     if os.environ.get("MONGO_URI"):
         return os.environ["MONGO_URI"], lambda: None
-    env = dict(os.environ, HEALTHREC_DEVDB_DIR=tempfile.mkdtemp(prefix="healthrec-bench-", dir="/dev/shm"),
+    folder = tempfile.mkdtemp(prefix="healthrec-bench-", dir="/dev/shm")
+    env = dict(os.environ, HEALTHREC_DEVDB_DIR=folder,
                HEALTHREC_DEVDB_PORT=os.environ.get("HEALTHREC_DEVDB_PORT", "27127"))
     devdb = str(ROOT / "scripts/devdb")
     out = subprocess.run([devdb, "start"], env=env, capture_output=True, text=True, check=True).stdout
-    return out.strip().splitlines()[-1].split("=", 1)[1], lambda: subprocess.run([devdb, "stop"], env=env, check=True)
+
+    def stop():
+        subprocess.run([devdb, "stop"], env=env, check=True)
+        shutil.rmtree(folder)
+
+    return out.strip().splitlines()[-1].split("=", 1)[1], stop
 
 
 def fields(n):
