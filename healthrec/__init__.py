@@ -73,13 +73,14 @@ def register_blueprints(app, api):
     from healthrec.auditlog.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
     from healthrec.health import bp as health
+    from healthrec.records.api import blp as records_api
     from healthrec.regions.api import blp as regions_api
     from healthrec.web.views import bp as web
 
     app.register_blueprint(health)
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
-    for blueprint in (auth_api, regions_api, archives_api, audit_api):
+    for blueprint in (auth_api, regions_api, archives_api, records_api, audit_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

@@ -58,11 +58,11 @@ INDEXES = {
     # `current` filter rides along), a record's versions, a village's records in a period
     # (usage rate, due list by kind), and referrals awaiting receipt in a region.
     "records": [
-        ([("archive_id", ASCENDING), ("date", DESCENDING), ("created_at", DESCENDING)], {}),
+        ([("archive_id", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("record_id", ASCENDING), ("version", DESCENDING)], {}),
         ([("village", ASCENDING), ("date", DESCENDING)], {}),
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
-        ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING)], {}),
+        ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     "idempotency_keys": [],
 }
