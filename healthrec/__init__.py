@@ -68,6 +68,7 @@ def create_app(config=None):
 
 
 def register_blueprints(app, api):
+    from healthrec.access.api import blp as access_api
     from healthrec.archives.api import blp as archives_api
     from healthrec.auditlog.api import blp as audit_api
     from healthrec.auditlog.views import bp as audit_web
@@ -80,7 +81,7 @@ def register_blueprints(app, api):
     app.register_blueprint(health)
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
-    for blueprint in (auth_api, regions_api, archives_api, records_api, audit_api):
+    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

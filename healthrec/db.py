@@ -21,19 +21,21 @@ INDEXES = {
         ([("ip", ASCENDING), ("at", DESCENDING)], {}),
     ],
     "regions": [([("parent", ASCENDING)], {})],
+    # Access: a reader's grants on an archive; requests by requester, township or village
+    # and openings by township (review queue, counts) or clinician, newest first.
     "access_requests": [
         ([("archive_id", ASCENDING), ("requester", ASCENDING)], {}),
-        ([("requester", ASCENDING), ("created_at", DESCENDING)], {}),
-        ([("township", ASCENDING), ("created_at", DESCENDING)], {}),
-        ([("village", ASCENDING), ("created_at", DESCENDING)], {}),
+        ([("requester", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("township", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("village", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     "access_events": [],
     "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
     "break_glass": [
         ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
-        ([("opened_by", ASCENDING), ("opened_at", DESCENDING)], {}),
-        ([("township", ASCENDING), ("opened_at", DESCENDING)], {}),
-        ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING)], {}),
+        ([("opened_by", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
     # by archive (disclosure report) and overall (admin); verify walks the `_id` order.
