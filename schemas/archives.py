@@ -7,6 +7,7 @@ date and sex, guardian for residents without a card) is the service's job.
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from healthrec.archives.rules import POPULATIONS
+from schemas.access import ConsentIn
 
 PHONE = validate.Regexp(
     r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
@@ -71,12 +72,22 @@ class ArchiveChange(Schema):
                                        metadata={"description": "username; defaults to the creating village doctor"})
 
 
+class EnrolmentConsent(ConsentIn):
+    """Enrolment is voluntary (the plan's principle): an archive is kept only with consent."""
+
+    decision = fields.String(load_default="granted", validate=validate.Equal(
+        "granted", error="An archive is kept only with the resident's consent: send granted, "
+                         "or do not create the archive."))
+
+
 class ArchiveCreate(ArchiveChange):
     village_code = fields.String(required=True, validate=validate.Regexp(
         r"^\d{12}$", error="Give the 12-digit village code."))
     name = text(50, required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("male", "female")))
     birth_date = fields.Date(required=True)
+    enrolment_consent = fields.Nested(EnrolmentConsent, metadata={
+        "description": "Who agreed to the archive and how; appended to its consent log."})
 
 
 class Completeness(Schema):

@@ -12,6 +12,7 @@ from datetime import date
 from flask import current_app
 
 from healthrec import audit
+from healthrec.access import service as access_service
 from healthrec.archives import claims, rules
 from healthrec.archives.scope import CREATE, READ, REVIEW, WRITE, authorize
 from healthrec.auth import roles
@@ -284,6 +285,8 @@ def create_archive(user, data):
         raise
     audit.record(get_db(), user, "archive.create", archive_id=doc["_id"], region=village,
                  purpose=access.purpose, grant=access.grant, detail={"version": 1})
+    if data.get("enrolment_consent"):
+        access_service.log_enrolment_consent(user, doc["_id"], **data["enrolment_consent"])
     return present(doc, plain), warnings
 
 
