@@ -1,4 +1,4 @@
-"""Operator commands: `flask users|regions|demo|indexes ...`."""
+"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit ...`."""
 
 import sys
 

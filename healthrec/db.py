@@ -81,6 +81,14 @@ def client_for(uri):
         return client
 
 
+def close_clients():
+    """Close every client this process opened (tests and scripts, when they finish)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
 def database(settings):
     return client_for(settings["MONGO_URI"])[settings["DB_NAME"]]
 

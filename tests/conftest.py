@@ -13,7 +13,7 @@ import pytest
 
 from healthrec import create_app, crypto
 from healthrec.auth import service as auth
-from healthrec.db import client_for, ensure_indexes, get_db
+from healthrec.db import client_for, close_clients, ensure_indexes, get_db
 from healthrec.regions import service as regions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,7 @@ def devdb():
     db = DevDB()
     db.start()
     yield db
+    close_clients()
     db.stop()
     if db.own_dir:
         shutil.rmtree(db.own_dir, ignore_errors=True)
