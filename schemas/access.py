@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.paging import Page, PageQuery
+
 ARCHIVE_ID = validate.Regexp(r"^\d{16}$", error="An archive id is 16 digits.")
 REQUEST_STATUSES = ("pending", "awaiting_consent", "active", "expired", "rejected",
                     "refused", "revoked", "withdrawn")
@@ -66,11 +68,6 @@ class ConsentIn(Schema):
             raise ValidationError(errors)
 
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(validate=validate.Range(min=1, max=200))
-
-
 class AccessRequestQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
 
@@ -93,11 +90,8 @@ class AccessRequest(Schema):
     ended_at = fields.DateTime()
 
 
-class AccessRequestList(Schema):
+class AccessRequestList(Page):
     items = fields.List(fields.Nested(AccessRequest))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class Consent(Schema):
@@ -144,11 +138,8 @@ class BreakGlass(Schema):
     note = fields.String()
 
 
-class BreakGlassList(Schema):
+class BreakGlassList(Page):
     items = fields.List(fields.Nested(BreakGlass))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class BreakGlassCountsQuery(Schema):

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from healthrec.archives.rules import POPULATIONS
 from schemas.access import ConsentIn
+from schemas.paging import Page, PageQuery
 
 PHONE = validate.Regexp(
     r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
@@ -148,22 +149,17 @@ class Archive(ArchiveSummary):
     warnings = fields.List(fields.Nested(FieldWarning), metadata={"description": "on create and update only"})
 
 
-class ArchiveQuery(Schema):
+class ArchiveQuery(PageQuery):
     village = fields.String(validate=validate.Regexp(r"^\d{12}$", error="Give a 12-digit village code."))
     name = text(50, metadata={"description": "the full name, matched exactly"})
     id_card = fields.String(validate=validate.Length(max=30))
     status = fields.String(validate=validate.OneOf(("open", "closed")))
     review = fields.String(validate=validate.OneOf(VERDICTS + ("none",)),
                            metadata={"description": "none: not reviewed yet"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
-class ArchiveList(Schema):
+class ArchiveList(Page):
     items = fields.List(fields.Nested(ArchiveSummary))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class CloseRequest(Schema):

@@ -4,6 +4,8 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
+from schemas.paging import Page, PageQuery
+
 ARCHIVE_ID = validate.Regexp(r"^\d{16}$", error="Give a 16-digit archive code.")
 
 
@@ -11,14 +13,12 @@ class ArchivePath(Schema):
     archive_id = fields.String(required=True, validate=ARCHIVE_ID)
 
 
-class AuditQuery(Schema):
+class AuditQuery(PageQuery):
     archive_id = fields.String(validate=ARCHIVE_ID)
     actor = fields.String(validate=validate.Length(min=1, max=64))
     outcome = fields.String(validate=validate.Length(min=1, max=32),
                             metadata={"description": "ok, denied, conflict, ..."})
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "ISO 8601; UTC unless it says"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(validate=validate.Range(min=1, max=200))
 
 
 class CountQuery(Schema):
@@ -44,11 +44,8 @@ class Entry(Schema):
     hash = fields.String()
 
 
-class EntryList(Schema):
+class EntryList(Page):
     items = fields.List(fields.Nested(Entry))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class Count(Schema):

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from schemas.paging import Page, PageQuery
+
 # Record dates are the clinic's calendar day; China keeps one time zone all year.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 EARLIEST = date(1900, 1, 1)
@@ -512,13 +514,11 @@ class AmendBody(Schema):
                                                                    error="Must be 1 to 500 characters."))
 
 
-class TimelineQuery(Schema):
+class TimelineQuery(PageQuery):
     kind = choice(tuple(KINDS))
     population = choice(tuple(POPULATIONS))
     since = fields.Date(metadata={"description": "records on or after this day"})
     history = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
-    per_page = fields.Integer(validate=between(1, 200, "records"))
 
 
 class DueQuery(Schema):
@@ -552,17 +552,12 @@ class RecordOut(Schema):
     history = fields.List(fields.Dict(), metadata={"description": "single record reads: earlier versions"})
 
 
-class RecordList(Schema):
+class RecordList(Page):
     items = fields.List(fields.Nested(RecordOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
-class IncomingQuery(Schema):
+class IncomingQuery(PageQuery):
     status = choice(("sent", "received"), load_default="sent")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
-    per_page = fields.Integer(validate=between(1, 200, "referrals"))
 
 
 class ReceiptOut(Schema):

@@ -1,0 +1,17 @@
+"""Paging, the same for every list: `?page=&per_page=` in, `{items, total, page, per_page}` out."""
+
+from marshmallow import Schema, fields, validate
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Must be 1 or more."))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=200, error="Must be between 1 and 200."),
+                              metadata={"description": "default HEALTHREC_PAGE_SIZE"})
+
+
+class Page(Schema):
+    """One page of a list; subclasses add `items`."""
+
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
