@@ -4,9 +4,9 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pymongo import MongoClient
 
 from healthrec.ids import fake_id_card
+from tests.querycheck import unsupported, watched
 
 ROSTER = {
     "sup": ("supervisor", "411423"),
@@ -319,14 +319,7 @@ def test_a_transition_interrupted_by_a_crash_is_completed_on_next_load(client, d
 
 
 def test_every_access_query_has_a_supporting_index(app, client, devdb, people, archive_id):
-    # The records tests hold the command listener and the index rule; an $or must be
-    # supported in each of its branches.
-    from tests.test_records_worklists import Commands, shape, supported
-
-    listener = Commands()
-    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
-    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
-    try:
+    with watched(app, devdb) as listener:
         created = file_request(client, people["sup"], archive_id)
         approve(client, people["staff"], created["id"])
         step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
@@ -342,15 +335,6 @@ def test_every_access_query_has_a_supporting_index(app, client, devdb, people, a
             client.get("/api/v1/break-glass", headers=people[who])
         client.post(f"/api/v1/break-glass/{opening['id']}/acknowledge", headers=people["staff"], json={})
         client.get("/api/v1/break-glass/counts?since=2026-01-01", headers=people["sup"])
-    finally:
-        watched.close()
-    ours = {"access_requests", "access_events", "consents", "break_glass"}
-    shapes = [s for name, command in listener.seen if (s := shape(name, command)) and s[0] in ours]
-    assert {c for c, _q, _s in shapes} == ours
-
-    def covered(collection, query, sort):
-        rest = {key: value for key, value in query.items() if key != "$or"}
-        branches = query.get("$or", [{}])
-        return all(supported(collection, {**rest, **branch}, sort) for branch in branches)
-
-    assert [s for s in shapes if not covered(*s)] == []
+    ours = ("access_requests", "access_events", "consents", "break_glass")
+    assert {c for c, _q, _s in listener.shapes(ours)} == set(ours)
+    assert unsupported(listener, ours) == []

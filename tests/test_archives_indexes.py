@@ -3,64 +3,15 @@ whole collections anyway, so the check is on the query shapes, as the driver sen
 
 from datetime import date
 
-from pymongo import MongoClient, monitoring
-
 from healthrec.archives import claims
-from healthrec.db import INDEXES
+from tests.querycheck import unsupported, watched
 from tests.test_archives import TOWNSHIP, VILLAGE, create, if_match
 
 COLLECTIONS = ("archives", "identities", "archive_versions", "archive_serials")
 
 
-class QueryShapes(monitoring.CommandListener):
-    """Collects (collection, filter) of every read, update and delete sent."""
-
-    def __init__(self):
-        self.seen = []
-
-    def started(self, event):
-        command, name = event.command, event.command_name
-        collection = command.get(name)
-        if collection not in COLLECTIONS:
-            return
-        if name == "find":
-            filters = [command.get("filter", {})]
-        elif name == "aggregate":  # count_documents
-            filters = [stage["$match"] for stage in command["pipeline"] if "$match" in stage]
-        elif name == "update":
-            filters = [update["q"] for update in command["updates"]]
-        elif name == "delete":
-            filters = [delete["q"] for delete in command["deletes"]]
-        else:
-            return
-        self.seen.extend((collection, query) for query in filters)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-def unsupported(seen):
-    """The shapes no declared index (or `_id`) can serve: a field compared for equality
-    must lead an index; a query of ranges only needs one of its fields to lead one."""
-    missing = set()
-    for collection, query in seen:
-        leading = {keys[0][0] for keys, _options in INDEXES.get(collection, [])} | {"_id"}
-        equal = {field for field, value in query.items()
-                 if not (isinstance(value, dict) and any(key.startswith("$") for key in value))}
-        if not (equal or set(query)) & leading:
-            missing.add((collection, tuple(sorted(query))))
-    return missing
-
-
 def test_every_archive_query_has_an_index(app, devdb, client, login):
-    shapes = QueryShapes()
-    monitored = MongoClient(devdb.uri, event_listeners=[shapes], tz_aware=True)
-    name = app.extensions["healthrec.db"].name
-    app.extensions["healthrec.db"] = monitored[name]
-    try:
+    with watched(app, devdb) as listener:
         doctor, staff = login("village_doctor", VILLAGE), login("township_staff", TOWNSHIP)
         created = create(client, doctor)
         archive_id = created.get_json()["id"]
@@ -75,13 +26,11 @@ def test_every_archive_query_has_an_index(app, devdb, client, login):
         client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=staff)
         client.post(f"/api/v1/archives/{archive_id}/close",
                     json={"reason": "moved_away", "date": date.today().isoformat()}, headers=doctor)
-        assert len(shapes.seen) > 20
-        assert unsupported(shapes.seen) == set()
+        assert len(list(listener.shapes(COLLECTIONS))) > 20
+        assert unsupported(listener, COLLECTIONS) == []
 
         # Reconcile walks whole collections on purpose; its other queries need indexes too.
-        shapes.seen.clear()
+        listener.seen.clear()
         with app.app_context():
             claims.reconcile()
-        assert unsupported([(c, q) for c, q in shapes.seen if q]) == set()
-    finally:
-        monitored.close()
+        assert unsupported(listener, COLLECTIONS) == []

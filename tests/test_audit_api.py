@@ -6,11 +6,10 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pymongo import MongoClient, monitoring
 
-from healthrec.db import INDEXES
 from healthrec.ids import fake_id_card
 from tests.conftest import PASSWORD
+from tests.querycheck import unsupported, watched
 
 VILLAGE, TOWNSHIP = "411423101101", "411423101"
 
@@ -201,52 +200,14 @@ def test_the_printable_report_refuses_other_townships_and_bad_codes(client, trai
 
 # --- Every audit query has an index ----------------------------------------------------
 
-class Commands(monitoring.CommandListener):
-    def __init__(self):
-        self.seen = []
-
-    def started(self, event):
-        self.seen.append((event.command_name, event.command))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-def audit_reads(seen):
-    """(collection, filter fields, sort keys) of each read of the audit collections."""
-    for name, command in seen:
-        if name == "find" and command["find"] in ("audit", "audit_heads"):
-            yield command["find"], list(command.get("filter", {})), list(command.get("sort", {}))
-        elif name == "aggregate" and command["aggregate"] == "audit":
-            yield "audit", list(command["pipeline"][0]["$match"]), []
-
-
-def supported(collection, fields, sort):
-    """An index leads with a filter field (or, unfiltered, with the sort key) and holds the sort."""
-    indexes = [["_id"]] + [[name for name, _ in keys] for keys, _options in INDEXES[collection]]
-    if not fields and not sort:
-        return True  # a count or scan of everything
-    return any((index[0] in fields if fields else index[0] == sort[0]) and set(sort) <= set(index)
-               for index in indexes)
-
-
 def test_every_audit_query_has_a_supporting_index(app, client, devdb, trail):
     archive_id, people = trail
-    listener = Commands()
-    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
-    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
-    try:
+    with watched(app, devdb) as listener:
         for who in ("staff", "supervisor", "admin"):
             client.get("/api/v1/audit", query_string={"since": "2026-01-01"}, headers=people[who])
             client.get("/api/v1/audit/counts", headers=people[who])
             client.get("/api/v1/audit/verify", headers=people[who])
         client.get("/api/v1/audit", query_string={"archive_id": archive_id}, headers=people["admin"])
         client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
-    finally:
-        watched.close()
-    reads = list(audit_reads(listener.seen))
-    assert len(reads) >= 15
-    assert [read for read in reads if not supported(*read)] == []
+    assert len(list(listener.shapes(("audit", "audit_heads")))) >= 15
+    assert unsupported(listener, ("audit", "audit_heads")) == []

@@ -4,7 +4,6 @@ within the last year", and an index behind every query the records service sends
 from datetime import date
 
 import pytest
-from pymongo import MongoClient, monitoring
 from test_records import (
     TOWNSHIP,
     VILLAGE,
@@ -19,9 +18,9 @@ from test_records import (
     timeline,
 )
 
-from healthrec.db import INDEXES
 from healthrec.records import service
 from schemas.records import today
+from tests.querycheck import unsupported, watched
 
 NEIGHBOUR = "411423101102"
 
@@ -118,46 +117,8 @@ def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, lo
 
 # --- Every query shape has an index ---------------------------------------------------
 
-class Commands(monitoring.CommandListener):
-    """The commands the app sends, as the server receives them."""
-
-    def __init__(self):
-        self.seen = []
-
-    def started(self, event):
-        self.seen.append((event.command_name, event.command))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-def shape(name, command):
-    """(collection, filter, sort keys) of a read or update command, else None."""
-    if name == "find":
-        return command["find"], command.get("filter", {}), list(command.get("sort", {}))
-    if name == "aggregate" and command["pipeline"] and "$match" in command["pipeline"][0]:
-        return command["aggregate"], command["pipeline"][0]["$match"], []
-    if name == "distinct":
-        return command["distinct"], command.get("query", {}), []
-    if name == "update":
-        return command["update"], command["updates"][0]["q"], []
-    return None
-
-
-def supported(collection, query, sort):
-    """The query narrows on an index's leading field and the index holds the sort keys."""
-    indexes = [[("_id", 1)]] + [keys for keys, _options in INDEXES.get(collection, [])]
-    return any(keys[0][0] in query and set(sort) <= {name for name, _ in keys} for keys in indexes)
-
-
 def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, login):
-    listener = Commands()
-    watched = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
-    app.extensions["healthrec.db"] = watched[app.extensions["healthrec.db"].name]
-    try:
+    with watched(app, devdb) as listener:
         patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
         record = post(client, doctor, patient, checkup(), key="k1").get_json()
         post(client, doctor, patient, checkup(), key="k1")
@@ -172,11 +133,8 @@ def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, 
         due(client, doctor)
         with app.app_context():
             service.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(365)))
-    finally:
-        watched.close()
-    shapes = [s for name, command in listener.seen if (s := shape(name, command))]
-    ours = [(c, q, sort) for c, q, sort in shapes if c in ("records", "idempotency_keys")]
-    assert {c for c, _q, _s in ours} == {"records", "idempotency_keys"}
-    assert len(ours) >= 10
-    unsupported = [(c, q, sort) for c, q, sort in ours if not supported(c, q, sort)]
-    assert unsupported == []
+    ours = ("records", "idempotency_keys")
+    shapes = list(listener.shapes(ours))
+    assert {c for c, _q, _s in shapes} == set(ours)
+    assert len(shapes) >= 10
+    assert unsupported(listener, ours) == []
