@@ -1,9 +1,8 @@
 """Who may do what with an archive: the one place that decides.
 
-Today the answer comes from the user's jurisdiction (a region-code prefix, DESIGN §4).
-Access requests (issue 5) plug in here: where jurisdiction says no to a read, an active
-grant for that archive may say yes, and `authorize` returns it so every use is audited
-with the request id.
+The answer comes from the user's jurisdiction (a region-code prefix); where that says no
+to a read, an active access grant or break-glass opening for the archive may say yes, and
+`authorize` returns it so every use is audited with the request id.
 """
 
 from dataclasses import dataclass
