@@ -1,6 +1,7 @@
-"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit ...`."""
+"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|prune ...`."""
 
 import sys
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask.cli import AppGroup
@@ -13,6 +14,7 @@ from healthrec.auth.roles import ROLES
 from healthrec.db import ensure_indexes, get_db
 from healthrec.errors import DomainError
 from healthrec.keys.cli import keys
+from healthrec.records import service as records
 from healthrec.regions import service as regions
 
 
@@ -116,6 +118,20 @@ def demo_seed(residents, if_empty):
         click.echo(f"  {username:<10} {role:<15} {region}")
 
 
+@click.command("prune")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Keep what is younger than this many days.")
+def prune(days):
+    """Drop bookkeeping that grows forever: used Idempotency-Keys and failed logins.
+
+    Without TTL indexes (FerretDB has none) a scheduled run of this keeps them small.
+    """
+    before = datetime.now(UTC) - timedelta(days=days)
+    keys = records.prune_idempotency_keys(before)
+    failures = auth.prune_login_failures(before)
+    click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days.")
+
+
 indexes = AppGroup("indexes", help="Database indexes.")
 
 
@@ -125,4 +141,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli]
+commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli, prune]

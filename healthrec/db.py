@@ -17,6 +17,7 @@ INDEXES = {
     "users": [],
     "tokens": [([("username", ASCENDING)], {})],
     "login_failures": [
+        ([("at", ASCENDING)], {}),
         ([("username", ASCENDING), ("at", DESCENDING)], {}),
         ([("ip", ASCENDING), ("at", DESCENDING)], {}),
     ],
@@ -66,7 +67,8 @@ INDEXES = {
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
-    "idempotency_keys": [],
+    # Pruning old keys and failed logins (`flask prune`) goes by time alone.
+    "idempotency_keys": [([("at", ASCENDING)], {})],
 }
 
 

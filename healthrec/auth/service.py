@@ -120,6 +120,11 @@ def _throttle(username, ip):
                               retry_after=60)
 
 
+def prune_login_failures(before):
+    """Drop failed logins older than `before`; the throttle only looks at recent ones."""
+    return get_db().login_failures.delete_many({"at": {"$lt": before}}).deleted_count
+
+
 def authenticate(username, password, ip):
     """The user for a correct password; Unauthorized (same message either way) if not."""
     db = get_db()

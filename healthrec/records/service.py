@@ -101,6 +101,11 @@ def create_records(user, archive_id, contents, idempotency_key=None):
     return [present(doc) for doc in docs], created
 
 
+def prune_idempotency_keys(before):
+    """Forget keys first used before `before`; a resubmit older than that makes a new record."""
+    return get_db().idempotency_keys.delete_many({"at": {"$lt": before}}).deleted_count
+
+
 def _claim_key(user, archive_id, key, contents, record_ids):
     """(record ids, True) for a new key, (the first use's record ids, False) for a repeat."""
     if not IDEMPOTENCY_KEY.match(key):
