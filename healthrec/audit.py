@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
+from healthrec.db import now
+
 SYSTEM = "system"
 GENESIS = "0" * 64  # the "previous hash" of every chain's first entry
 SEQ_DIGITS = 10  # fixed width, so that sorting `_id`s sorts each chain by sequence
@@ -45,12 +47,6 @@ def chain_of(region, archive_id=None):
 
 def entry_id(chain, seq):
     return f"{chain}:{seq:0{SEQ_DIGITS}d}"
-
-
-def now():
-    """The current time cut to the millisecond BSON keeps, so stored and hashed agree."""
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def _tagged(value):

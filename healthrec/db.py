@@ -5,6 +5,7 @@ services stays inside the subset both servers run the same way (see DESIGN.md §
 """
 
 import threading
+from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
@@ -103,6 +104,13 @@ def ensure_indexes(db):
 
 def ping(db):
     db.client.admin.command("ping")
+
+
+def now():
+    """The current UTC time cut to the millisecond BSON keeps, so what is answered (or
+    hashed) now is what a later read returns."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def get_db():

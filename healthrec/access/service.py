@@ -30,7 +30,7 @@ from healthrec import audit
 from healthrec.archives import scope  # a module, not its names: scope calls back for grants
 from healthrec.auth.roles import ADMIN, SUPERVISOR, TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.crypto import keyring
-from healthrec.db import get_db
+from healthrec.db import get_db, now
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound
 from healthrec.ids import prefix_range
 
@@ -40,10 +40,6 @@ CONSENT_NAMES = ("guardian_name", "witness")  # they identify people: sealed
 
 # What a read outside one's scope is allowed under: an access request or a break-glass.
 Grant = namedtuple("Grant", "id purpose")
-
-
-def now():
-    return datetime.now(UTC)
 
 
 # --- Grants at read time ---------------------------------------------------------------

@@ -14,13 +14,13 @@ A request that dies between its claim and its write leaves a claim behind. The n
 request that meets one older than STALE_CLAIM removes it, and so does `reconcile`.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
 from healthrec import audit
 from healthrec.archives.rules import RELEASING_REASONS
-from healthrec.db import get_db
+from healthrec.db import get_db, now
 from healthrec.errors import Conflict, PreconditionFailed
 from healthrec.ids import prefix_range
 
@@ -28,12 +28,6 @@ from healthrec.ids import prefix_range
 STALE_CLAIM = timedelta(minutes=5)
 HOLDS_IDENTITY = {"closed.reason": {"$nin": list(RELEASING_REASONS)}}
 BUSY = "Another registration with this ID card is under way; try again in a minute."
-
-
-def now():
-    """The time cut to the milliseconds BSON keeps, so an answer matches a later read."""
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 # --- Archive codes ---------------------------------------------------------------------

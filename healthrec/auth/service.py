@@ -3,7 +3,7 @@
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from healthrec import audit
 from healthrec.auth.roles import ROLES, SCOPE_DIGITS
 from healthrec.auth.user import User
-from healthrec.db import get_db
+from healthrec.db import get_db, now
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -22,10 +22,6 @@ _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 10
 BAD_LOGIN = "Wrong username or password."
-
-
-def now():
-    return datetime.now(UTC)
 
 
 def check_user_fields(username, role, region):

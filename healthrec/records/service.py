@@ -20,7 +20,7 @@ import calendar
 import hashlib
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 from bson import ObjectId
 from flask import current_app
@@ -33,7 +33,7 @@ from healthrec.archives import service as archives
 from healthrec.archives.scope import READ, WRITE, authorize
 from healthrec.auth import roles
 from healthrec.crypto import keyring
-from healthrec.db import get_db
+from healthrec.db import get_db, now
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound
 from healthrec.ids import ArchiveCodeError, prefix_range
 from healthrec.records import kinds
@@ -45,12 +45,6 @@ FOLLOWUP_MONTHS = 3
 CHRONIC = ("hypertension", "diabetes")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 DUPLICATE_KEY = 11000
-
-
-def now():
-    # Milliseconds, as the database keeps them: a record reads back as it was answered.
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def _invalid(messages, prefix=""):
