@@ -3,7 +3,8 @@
 import logging
 
 import swagger_ui_bundle
-from flask import Flask, request, send_from_directory
+from apispec_oneofschema import MarshmallowPlugin
+from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,6 +54,8 @@ def create_app(config=None):
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
+        # Record bodies and answers depend on their kind: one schema per form, chosen by kind.
+        "marshmallow_plugin": MarshmallowPlugin(),
     })
 
     register_blueprints(app, api)
@@ -70,8 +73,8 @@ def create_app(config=None):
 def register_blueprints(app, api):
     from healthrec.access.api import blp as access_api
     from healthrec.archives.api import blp as archives_api
-    from healthrec.auditlog.api import blp as audit_api
-    from healthrec.auditlog.views import bp as audit_web
+    from healthrec.audit.api import blp as audit_api
+    from healthrec.audit.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
     from healthrec.health import bp as health
     from healthrec.records.api import blp as records_api
@@ -87,14 +90,28 @@ def register_blueprints(app, api):
 
 
 def register_auth(app):
-    from healthrec.auth import service
-    from healthrec.auth.api import require_token
+    from healthrec.auth import api, service
 
-    app.before_request(require_token)
+    @app.before_request
+    def forget_cached_user():
+        # flask-login keeps the user in `g`, and a request reuses an app context that is
+        # already pushed (by a script or a test driving the app): each request must
+        # authenticate itself, never inherit the previous request's user.
+        g.pop("_login_user", None)
+
+    app.before_request(api.require_user)
 
     @login_manager.user_loader
     def load_user(user_id):
+        # The API is exempt from CSRF checks, so a session cookie must not authenticate it:
+        # API calls carry a bearer token (see request_loader).
+        if request.path.startswith("/api/"):
+            return None
         return service.load_user(user_id, request.remote_addr)
+
+    @login_manager.request_loader
+    def load_user_from_token(request):
+        return api.user_from_bearer(request)
 
 
 def register_cli(app):

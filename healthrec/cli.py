@@ -1,20 +1,21 @@
 """Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|prune ...`."""
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
 
 from healthrec import demo
 from healthrec.archives.cli import archives
-from healthrec.auditlog.cli import audit_cli
+from healthrec.audit.cli import audit_cli
 from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
+from healthrec.clock import now
 from healthrec.db import ensure_indexes, get_db
 from healthrec.errors import DomainError
 from healthrec.keys.cli import keys
-from healthrec.records import service as records
+from healthrec.records import writes as records
 from healthrec.regions import service as regions
 
 
@@ -126,7 +127,7 @@ def prune(days):
 
     Without TTL indexes (FerretDB has none) a scheduled run of this keeps them small.
     """
-    before = datetime.now(UTC) - timedelta(days=days)
+    before = now() - timedelta(days=days)
     keys = records.prune_idempotency_keys(before)
     failures = auth.prune_login_failures(before)
     click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days.")

@@ -27,8 +27,8 @@ from pymongo import MongoClient, monitoring
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from healthrec import audit  # noqa: E402 - after the path is set
-from healthrec.auth.user import User  # noqa: E402
+from healthrec.audit import chain as audit  # noqa: E402 - after the path is set
+from healthrec.clock import now  # noqa: E402
 from healthrec.db import ensure_indexes  # noqa: E402
 
 WRITERS = 8
@@ -75,7 +75,7 @@ def start_devdb():
 
 def fields(n):
     """The fields of one entry as record() builds them: an archive read by township staff."""
-    return {"at": audit.now(), "actor": "staff", "role": "township_staff", "ip": "10.0.0.7", "action": "archive.read",
+    return {"at": now(), "actor": "staff", "role": "township_staff", "ip": "10.0.0.7", "action": "archive.read",
             "outcome": "ok", "archive_id": f"411423101101{n % 10000:04d}", "region": "411423101101",
             "purpose": "jurisdiction", "grant": None, "detail": {"filters": ["village"], "total": n}}
 
@@ -106,14 +106,11 @@ def raw_inserts(db, per_writer):
 
 
 def audit_appends(db, per_writer, chains):
-    staff = User({"_id": "staff", "role": "township_staff", "region": "411423101"}, "10.0.0.7")
-
     def work(writer):
         township = chains[writer % len(chains)]
         for n in range(per_writer):
-            audit.record(db, staff, "archive.read", archive_id=f"{township}101{n % 10000:04d}",
-                         region=f"{township}101", purpose="jurisdiction",
-                         detail={"filters": ["village"], "total": n})
+            entry = {**fields(n), "archive_id": f"{township}101{n % 10000:04d}", "region": f"{township}101"}
+            audit.append(db, entry, township)
     return run_writers(work)
 
 
@@ -158,7 +155,7 @@ def main():
 
         seconds = raw_inserts(db, args.per_writer)
         print(f"raw insert_one, 8 writers:       {total / seconds:8.0f} entries/s")
-        for label, chains in (("audit.record, one chain:", TOWNSHIPS[:1]), ("audit.record, 8 chains:", TOWNSHIPS)):
+        for label, chains in (("audit append, one chain:", TOWNSHIPS[:1]), ("audit append, 8 chains:", TOWNSHIPS)):
             duplicates.count = 0
             seconds = audit_appends(db, args.per_writer, chains)
             print(f"{label:<32} {total / seconds:8.0f} entries/s, {duplicates.count / total:.2f} retries per entry")

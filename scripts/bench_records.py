@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT))
 from healthrec import create_app, crypto  # noqa: E402
 from healthrec.archives import service as archives  # noqa: E402
 from healthrec.auth import service as auth  # noqa: E402
+from healthrec.clock import today  # noqa: E402
 from healthrec.db import client_for, ensure_indexes, get_db  # noqa: E402
 from healthrec.ids import fake_id_card  # noqa: E402
-from healthrec.records import service as records  # noqa: E402
+from healthrec.records import reads, writes  # noqa: E402
 from healthrec.regions import service as regions  # noqa: E402
-from schemas.records import today, validate_record  # noqa: E402
+from schemas.records.registry import validate_record  # noqa: E402
 
 VILLAGE = "411423101101"
 REGIONS = "411423,宁安县,,\n411423101,柳河镇,,\n411423101101,柳河村,1200,2026\n"
@@ -120,7 +121,7 @@ def timeline_reads(db, user, archive_id, args):
         return list(db.records.find(query).sort([("date", -1), ("_id", -1)]).limit(size))
 
     def service_page(size):
-        return records.timeline(user, archive_id, per_page=size)
+        return reads.timeline(user, archive_id, per_page=size)
 
     assert len(service_page(PAGE)["items"]) == len(raw_page(PAGE)) == min(PAGE, args.records)
     return {size: (median_ms(lambda s=size: service_page(s), args.reads),
@@ -153,7 +154,7 @@ def main():
                 # only records, and again once the write rounds have added the others: FerretDB
                 # reads a whole collection for a sorted query, MongoDB walks the index.
                 timeline_archive = new_archive(user, 0)
-                records.create_records(user, timeline_archive, forms)
+                writes.create_records(user, timeline_archive, forms)
                 reads = {"alone": timeline_reads(db, user, timeline_archive, args)}
 
                 # Each round writes the records one by one, then as visits of VISIT forms, each
@@ -164,10 +165,10 @@ def main():
                 for round_ in range(args.rounds):
                     one_by_one, by_visit = new_archive(user, 2 * round_ + 1), new_archive(user, 2 * round_ + 2)
                     rates["service"].append(
-                        timed(forms, lambda form, a=one_by_one: records.create_record(user, a, form)))
+                        timed(forms, lambda form, a=one_by_one: writes.create_record(user, a, form)))
                     visits = [forms[n:n + VISIT] for n in range(0, len(forms), VISIT)]
                     rates["service_visits"].append(
-                        timed(visits, lambda visit, a=by_visit: records.create_records(user, a, visit), VISIT))
+                        timed(visits, lambda visit, a=by_visit: writes.create_records(user, a, visit), VISIT))
                     stored = list(db.records.find({"archive_id": one_by_one}))
                     for doc in stored:
                         doc["_id"] = f"raw-{round_}-{doc['_id']}"

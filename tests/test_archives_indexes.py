@@ -3,7 +3,7 @@ whole collections anyway, so the check is on the query shapes, as the driver sen
 
 from datetime import date
 
-from healthrec.archives import claims
+from healthrec.archives import locks
 from tests.querycheck import unsupported, watched
 from tests.test_archives import TOWNSHIP, VILLAGE, create, if_match
 
@@ -32,5 +32,5 @@ def test_every_archive_query_has_an_index(app, devdb, client, login):
         # Reconcile walks whole collections on purpose; its other queries need indexes too.
         listener.seen.clear()
         with app.app_context():
-            claims.reconcile()
+            locks.reconcile()
         assert unsupported(listener, COLLECTIONS) == []

@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from bson import ObjectId
 
-from healthrec import audit
+from healthrec.audit import chain as chains
+from healthrec.audit.log import record
 
 TOWNSHIP = "411423101"
 ARCHIVE = "4114231011010001"
 
 
 def entry(seq, chain=TOWNSHIP):
-    return audit.entry_id(chain, seq)
+    return chains.entry_id(chain, seq)
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def staff(make_user):
 def six(db, staff):
     """Six reads of archives in the township: entries 1 to 6 of its chain."""
     for n in range(1, 7):
-        audit.record(db, staff, "archive.read", archive_id=f"41142310110100{n:02d}",
+        record(staff, "archive.read", archive_id=f"41142310110100{n:02d}",
                      region="411423101101", purpose="jurisdiction")
     return [doc["_id"] for doc in db.audit.find({"chain": TOWNSHIP}).sort("_id", 1)]
 
@@ -40,7 +41,7 @@ def verify_cli(runner, *args):
 
 
 def first_bad(db, **kwargs):
-    report = audit.verify(db, **kwargs)
+    report = chains.verify(db, **kwargs)
     assert not report["ok"]
     return report["first_bad"]
 
@@ -50,15 +51,15 @@ def first_bad(db, **kwargs):
 def test_entries_chain_per_township_with_a_system_chain(db, staff, six):
     assert six == [entry(n) for n in range(1, 7)]
     first, second = db.audit.find_one({"_id": entry(1)}), db.audit.find_one({"_id": entry(2)})
-    assert first["prev"] == audit.GENESIS and second["prev"] == first["hash"]
+    assert first["prev"] == chains.GENESIS and second["prev"] == first["hash"]
     assert first["ip"] == "10.0.0.7" and first["actor"] == "staff101" and first["role"] == "township_staff"
     # Creating the user is the system's doing: no township, so the system chain.
     assert db.audit.find_one({"action": "user.create"})["_id"] == entry(1, "system")
     # The archive's township wins over a shorter region: its health centre must see the use.
-    audit.record(db, staff, "archive.read", archive_id="4114230010010001", region="411423")
+    record(staff, "archive.read", archive_id="4114230010010001", region="411423")
     assert db.audit.find_one({"archive_id": "4114230010010001"})["chain"] == "411423001"
     assert db.audit_heads.find_one({"_id": TOWNSHIP})["seq"] == 6
-    assert audit.verify(db)["ok"]
+    assert chains.verify(db)["ok"]
 
 
 def test_what_reads_back_from_the_database_hashes_the_same(db, staff):
@@ -67,17 +68,17 @@ def test_what_reads_back_from_the_database_hashes_the_same(db, staff):
     detail = {"when": datetime(2026, 3, 1, 8, 30, 15, 123987, tzinfo=beijing),
               "naive": datetime(2026, 3, 1, 0, 0, 0, 999), "ref": ObjectId(), "none": None,
               "list": [1, 2.5, True, {"b": "柳河村", "a": None}], "回访": "电话"}
-    written = audit.record(db, staff, "archive.read", archive_id=ARCHIVE, purpose="随访", detail=detail)
+    written = record(staff, "archive.read", archive_id=ARCHIVE, purpose="随访", detail=detail)
     stored = db.audit.find_one({"_id": written["_id"]})
     assert stored["at"] == written["at"] and stored["at"].microsecond % 1000 == 0
     assert stored["detail"]["when"] != detail["when"]  # the database cut the microseconds
-    assert audit.digest(stored) == stored["hash"] == written["hash"]
-    assert audit.verify(db)["ok"]
+    assert chains.digest(stored) == stored["hash"] == written["hash"]
+    assert chains.verify(db)["ok"]
 
 
 def test_entries_with_times_and_object_ids_in_their_detail_list_over_the_api(client, db, login, staff):
     ref = ObjectId()
-    audit.record(db, staff, "archive.read", archive_id=ARCHIVE,
+    record(staff, "archive.read", archive_id=ARCHIVE,
                  detail={"when": datetime(2026, 3, 1, 0, 0, 0, 1500, tzinfo=UTC), "ref": ref})
     headers = login("township_staff", TOWNSHIP, username="reviewer")
     [item] = client.get("/api/v1/audit", query_string={"archive_id": ARCHIVE}, headers=headers).get_json()["items"]
@@ -87,19 +88,20 @@ def test_entries_with_times_and_object_ids_in_their_detail_list_over_the_api(cli
 def test_values_the_encoding_cannot_hold_are_refused_and_nothing_is_written(db, staff):
     before = db.audit.count_documents({})
     with pytest.raises(ValueError, match=r"\$where"):
-        audit.record(db, staff, "archive.read", archive_id=ARCHIVE, detail={"q": {"$where": "1"}})
+        record(staff, "archive.read", archive_id=ARCHIVE, detail={"q": {"$where": "1"}})
     with pytest.raises(TypeError, match="set"):
-        audit.record(db, staff, "archive.read", archive_id=ARCHIVE, detail={"ids": {1, 2}})
+        record(staff, "archive.read", archive_id=ARCHIVE, detail={"ids": {1, 2}})
     assert db.audit.count_documents({}) == before
 
 
-def test_eight_writers_on_one_chain_leave_no_gap(db, staff):
+def test_eight_writers_on_one_chain_leave_no_gap(app, db, staff):
     errors = []
 
     def write(worker):
         try:
-            for n in range(15):
-                audit.record(db, staff, "archive.read", archive_id=ARCHIVE, detail={"worker": worker, "n": n})
+            with app.app_context():
+                for n in range(15):
+                    record(staff, "archive.read", archive_id=ARCHIVE, detail={"worker": worker, "n": n})
         except Exception as error:  # reported below, where pytest shows it
             errors.append(error)
 
@@ -113,7 +115,7 @@ def test_eight_writers_on_one_chain_leave_no_gap(db, staff):
     assert seqs == list(range(1, 121))
     written = {(d["detail"]["worker"], d["detail"]["n"]) for d in db.audit.find({"chain": TOWNSHIP})}
     assert len(written) == 120
-    report = audit.verify(db)
+    report = chains.verify(db)
     assert report["ok"], report["first_bad"]
     assert report["entries"] == db.audit.count_documents({})
 
@@ -123,8 +125,8 @@ def test_denials_are_chained_like_any_entry(client, db, login):
     assert client.get("/api/v1/audit", headers=headers).status_code == 403
     denied = db.audit.find_one({"action": "audit.list"})
     assert denied["outcome"] == "denied" and denied["chain"] == TOWNSHIP
-    assert audit.digest(denied) == denied["hash"]
-    assert audit.verify(db)["ok"]
+    assert chains.digest(denied) == denied["hash"]
+    assert chains.verify(db)["ok"]
 
 
 # --- Tampering with the raw collection -------------------------------------------------
@@ -215,7 +217,7 @@ def test_anchors_catch_a_chain_rehashed_after_an_edit(db, runner, six, tmp_path)
         fields = {k: v for k, v in doc.items() if k not in ("_id", "chain", "seq", "prev", "hash")}
         if seq == 3:
             fields["purpose"] = "research"
-        resealed = audit.seal(fields, TOWNSHIP, seq, prev)
+        resealed = chains.seal(fields, TOWNSHIP, seq, prev)
         db.audit.replace_one({"_id": entry(seq)}, resealed)
         prev = resealed["hash"]
     db.audit_heads.update_one({"_id": TOWNSHIP}, {"$set": {"hash": prev}})

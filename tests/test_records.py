@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 
 from healthrec import create_app, crypto
+from healthrec.clock import today
 from healthrec.ids import fake_id_card
 from healthrec.keys.service import sealed_values
-from schemas.records import today
 
 VILLAGE, NEIGHBOUR, FAR = "411423101101", "411423101102", "411424101101"
 TOWNSHIP = "411423101"

@@ -18,8 +18,8 @@ from test_records import (
     timeline,
 )
 
-from healthrec.records import service
-from schemas.records import today
+from healthrec.clock import today
+from healthrec.records import worklists
 from tests.querycheck import unsupported, watched
 
 NEIGHBOUR = "411423101102"
@@ -108,11 +108,11 @@ def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, lo
     post(client, neighbour_doctor, neighbour, hypertension(days_ago(10)))
     year_ago = date.fromisoformat(days_ago(365))
     with app.app_context():
-        assert service.archives_with_service_since(VILLAGE, year_ago) == {recent}
-        assert service.archives_with_service_since(TOWNSHIP, year_ago) == {recent, neighbour}
+        assert worklists.archives_with_service_since(VILLAGE, year_ago) == {recent}
+        assert worklists.archives_with_service_since(TOWNSHIP, year_ago) == {recent, neighbour}
         # An indicator as of an earlier day counts what was dated up to that day.
         as_of = date.fromisoformat(days_ago(20))
-        assert service.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(385)), as_of) == {recent}
+        assert worklists.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(385)), as_of) == {recent}
 
 
 # --- Every query shape has an index ---------------------------------------------------
@@ -132,7 +132,7 @@ def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, 
         receive(client, township, patient, sent["id"])
         due(client, doctor)
         with app.app_context():
-            service.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(365)))
+            worklists.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(365)))
     ours = ("records", "idempotency_keys")
     shapes = list(listener.shapes(ours))
     assert {c for c, _q, _s in shapes} == set(ours)

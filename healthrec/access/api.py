@@ -1,9 +1,11 @@
-"""Access requests, the consent log and break-glass over HTTP (see API.md)."""
+"""Access requests, the consent log and break-glass over HTTP (docs/api.md)."""
 
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from healthrec.access import service
+from healthrec.access import break_glass as openings
+from healthrec.access import consent_log as consents
+from healthrec.access import requests
 from schemas.access import (
     AccessRequest,
     AccessRequestIn,
@@ -32,7 +34,7 @@ blp = Blueprint("access", __name__, url_prefix="/api/v1",
 @blp.alt_response(404, description="No such archive")
 def create_request(body):
     """File a written application to use an archive outside one's own scope."""
-    return service.create_request(current_user, **body)
+    return requests.create_request(current_user, **body)
 
 
 @blp.route("/access-requests", methods=["GET"])
@@ -40,7 +42,7 @@ def create_request(body):
 @blp.response(200, AccessRequestList)
 def list_requests(query):
     """Requests the caller made, and those they must decide or record consent for; newest first."""
-    return service.list_requests(current_user, **query)
+    return requests.list_requests(current_user, **query)
 
 
 @blp.route("/access-requests/<request_id>", methods=["GET"])
@@ -49,7 +51,7 @@ def list_requests(query):
 @blp.alt_response(404, description="No such request")
 def get_request(request_id):
     """One request with its status."""
-    return service.get_request(current_user, request_id)
+    return requests.get_request(current_user, request_id)
 
 
 @blp.route("/access-requests/<request_id>/decision", methods=["POST"])
@@ -59,7 +61,7 @@ def get_request(request_id):
 @blp.alt_response(409, description="The request is not pending")
 def decide(body, request_id):
     """Approve (then consent is needed) or reject a pending request."""
-    return service.decide(current_user, request_id, body["decision"], body.get("note"))
+    return requests.decide(current_user, request_id, body["decision"], body.get("note"))
 
 
 @blp.route("/access-requests/<request_id>/consent", methods=["POST"])
@@ -69,7 +71,7 @@ def decide(body, request_id):
 @blp.alt_response(409, description="Not awaiting consent (granted, refused) or not active (withdrawn)")
 def consent(body, request_id):
     """Record the resident's or guardian's consent, refusal or withdrawal."""
-    return service.record_consent(current_user, request_id, **body)
+    return requests.record_consent(current_user, request_id, **body)
 
 
 @blp.route("/access-requests/<request_id>/revoke", methods=["POST"])
@@ -78,7 +80,7 @@ def consent(body, request_id):
 @blp.alt_response(409, description="The request has already ended")
 def revoke(request_id):
     """End a request or grant before its time."""
-    return service.revoke(current_user, request_id)
+    return requests.revoke(current_user, request_id)
 
 
 @blp.route("/archives/<archive_id>/consents", methods=["GET"])
@@ -87,7 +89,7 @@ def revoke(request_id):
 @blp.alt_response(404, description="No such archive")
 def consent_log(archive_id):
     """The archive's consent log, oldest first: enrolment and access consents, withdrawals."""
-    return service.consent_log(current_user, archive_id)
+    return consents.consent_log(current_user, archive_id)
 
 
 @blp.route("/archives/<archive_id>/consents", methods=["POST"])
@@ -97,7 +99,7 @@ def consent_log(archive_id):
 @blp.alt_response(404, description="No such archive")
 def enrolment_consent(body, archive_id):
     """Append the resident's consent to, refusal or withdrawal of keeping the archive."""
-    return service.log_enrolment_consent(current_user, archive_id, **body)
+    return consents.log_enrolment_consent(current_user, archive_id, **body)
 
 
 @blp.route("/archives/<archive_id>/break-glass", methods=["POST"])
@@ -108,7 +110,7 @@ def enrolment_consent(body, archive_id):
 @blp.alt_response(409, description="Within your scope already, or already open to you")
 def break_glass(body, archive_id):
     """Open an archive outside your scope in an emergency; the township reviews it."""
-    return service.break_glass(current_user, archive_id, body["reason"])
+    return openings.open_archive(current_user, archive_id, body["reason"])
 
 
 @blp.route("/break-glass", methods=["GET"])
@@ -116,7 +118,7 @@ def break_glass(body, archive_id):
 @blp.response(200, BreakGlassList)
 def list_break_glass(query):
     """Township staff: their township's emergency openings (the review queue); others: their own."""
-    return service.list_break_glass(current_user, **query)
+    return openings.list_openings(current_user, **query)
 
 
 @blp.route("/break-glass/<opening_id>/acknowledge", methods=["POST"])
@@ -126,7 +128,7 @@ def list_break_glass(query):
 @blp.alt_response(409, description="Already acknowledged")
 def acknowledge(body, opening_id):
     """Mark an emergency opening as reviewed."""
-    return service.acknowledge(current_user, opening_id, body.get("note"))
+    return openings.acknowledge(current_user, opening_id, body.get("note"))
 
 
 @blp.route("/break-glass/counts", methods=["GET"])
@@ -135,4 +137,4 @@ def acknowledge(body, opening_id):
 @blp.alt_response(403, description="Not a supervisor of the region")
 def break_glass_counts(query):
     """Emergency openings per township, and how many await review."""
-    return service.break_glass_counts(current_user, query.get("region"), query.get("since"))
+    return openings.counts(current_user, query.get("region"), query.get("since"))

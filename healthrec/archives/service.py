@@ -1,6 +1,6 @@
 """Resident archives: creation, scoped reads and search, versioned changes, review and
-closing. Every read, write and denial appends an audit entry; the claims that keep codes,
-persons and versions unique without transactions are in `claims`.
+closing. Every read, write and denial appends an audit entry; the locks that keep codes,
+persons and versions unique without transactions are in `locks`.
 
 Other domains (service records) reach an archive through `archive_for`, which applies
 the scope rules and audits a denial, and record each use with `ArchiveAccess.audit`.
@@ -11,15 +11,17 @@ from datetime import date
 
 from flask import current_app
 
-from healthrec import audit
-from healthrec.access import service as access_service
-from healthrec.archives import claims, rules
-from healthrec.archives.scope import CREATE, READ, REVIEW, WRITE, authorize
+from healthrec.access import consents
+from healthrec.archives import locks, rules
+from healthrec.archives.policy import CREATE, READ, REVIEW, WRITE, authorize
+from healthrec.audit.log import deny, record
 from healthrec.auth import roles
+from healthrec.clock import now, today
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
 from healthrec.ids import ArchiveCodeError, CodeLayout, IdCardError, parse_id_card, prefix_range
+from healthrec.paging import page_of
 from healthrec.regions import service as regions
 
 # Fields a list shows: the name is the only one decrypted for it.
@@ -65,16 +67,33 @@ class ArchiveAccess:
         return self.archive["village"]
 
     def audit(self, action, outcome="ok", detail=None):
-        audit.record(get_db(), self.user, action, outcome=outcome, archive_id=self.archive_id,
-                     region=self.village, purpose=self.purpose, grant=self.grant, detail=detail)
+        record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
+               purpose=self.purpose, grant=self.grant, detail=detail)
 
 
-def _authorize(user, action, region, audit_as, archive_id=None):
+def authorized(user, action, region, audit_as, archive_id=None):
+    """The Access for `user` to `action` under `region`; a refusal is audited as `audit_as`."""
     try:
         return authorize(user, action, region, archive_id)
-    except Forbidden:
-        audit.record(get_db(), user, audit_as, outcome="denied", archive_id=archive_id, region=region)
-        raise
+    except Forbidden as error:
+        raise deny(user, audit_as, error, archive_id=archive_id, region=region) from None
+
+
+def _village_of(archive_id):
+    try:
+        return layout().village_of(archive_id)
+    except ArchiveCodeError as error:
+        raise Invalid(str(error), {"id": [str(error)]}) from None
+
+
+def custody(archive_id):
+    """The village that manages archive `archive_id` now, whoever asks: for steps that
+    concern an archive without reading it (an access request, an emergency opening)."""
+    _village_of(archive_id)
+    doc = get_db().archives.find_one({"_id": archive_id}, {"village": 1})
+    if doc is None:
+        raise NotFound(f"No archive {archive_id}.")
+    return doc["village"]
 
 
 def archive_for(user, archive_id, action, audit_as=None):
@@ -85,15 +104,12 @@ def archive_for(user, archive_id, action, audit_as=None):
     The caller records the use itself with `access.audit(...)`.
     """
     audit_as = audit_as or f"archive.{action}"
-    try:
-        village = layout().village_of(archive_id)
-    except ArchiveCodeError as error:
-        raise Invalid(str(error), {"id": [str(error)]}) from None
+    village = _village_of(archive_id)
     doc = get_db().archives.find_one({"_id": archive_id})
     if doc is None:
-        audit.record(get_db(), user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
+        record(user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
         raise NotFound(f"No archive {archive_id}.")
-    access = _authorize(user, action, doc["village"], audit_as, archive_id)
+    access = authorized(user, action, doc["village"], audit_as, archive_id)
     result = ArchiveAccess(user, doc, access.purpose, access.grant)
     if action == WRITE and doc["status"] == "closed":
         result.audit(audit_as, outcome="conflict")
@@ -128,7 +144,7 @@ def _note(doc, part):
 def present(doc, plain=None):
     """The archive as the API answers it."""
     plain = plain if plain is not None else _unseal(doc)
-    derived = rules.derived_populations(plain["birth_date"], date.today(), current_app.config["CHILD_MAX_AGE"])
+    derived = rules.derived_populations(plain["birth_date"], today(), current_app.config["CHILD_MAX_AGE"])
     return {
         **{name: plain.get(name) for name in rules.EDITABLE},
         "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
@@ -142,7 +158,7 @@ def present(doc, plain=None):
 
 def summary(doc):
     born = date.fromisoformat(doc["birth_date"])
-    derived = rules.derived_populations(born, date.today(), current_app.config["CHILD_MAX_AGE"])
+    derived = rules.derived_populations(born, today(), current_app.config["CHILD_MAX_AGE"])
     return {
         "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
         "name": keyring().unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"], "birth_date": born,
@@ -163,7 +179,7 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
                     page=1, per_page=None):
     """One page of the archives within the user's scope that match every filter given."""
     region = village or user.region
-    access = _authorize(user, READ, region, "archive.search")
+    access = authorized(user, READ, region, "archive.search")
     query = {"_id": prefix_range(region)}
     if name:
         query["name_bi"] = name_index(name)
@@ -176,19 +192,14 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
         query["status"] = status
     if review:
         query["review.verdict"] = {"$exists": False} if review == "none" else review
-    per_page = per_page or current_app.config["PAGE_SIZE"]
-    db = get_db()
-    total = db.archives.count_documents(query)
-    docs = db.archives.find(query, dict.fromkeys(SUMMARY, 1)).sort("_id", 1) \
-        .skip((page - 1) * per_page).limit(per_page)
-    items = [summary(doc) for doc in docs]
+    result = page_of(get_db().archives, query, [("_id", 1)], page, per_page, summary, dict.fromkeys(SUMMARY, 1))
     filters = [k for k, v in (("village", village), ("name", name), ("id_card", id_card),
                               ("status", status), ("review", review)) if v]
     # One entry per search; the ids shown are listed so a resident's name seen in a list
     # can be traced, without an entry per row.
-    audit.record(db, user, "archive.search", region=region, purpose=access.purpose, grant=access.grant,
-                 detail={"filters": filters, "total": total, "shown": [item["id"] for item in items]})
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    record(user, "archive.search", region=region, purpose=access.purpose, grant=access.grant,
+           detail={"filters": filters, "total": result["total"], "shown": [item["id"] for item in result["items"]]})
+    return result
 
 
 # --- Checks before a write -----------------------------------------------------------
@@ -220,7 +231,7 @@ def _doctor_problem(user, username, village):
 def _check(user, plain, village, doctor_changed=True):
     """Normalise and check a whole archive; (ID card or None, warnings) or Invalid."""
     plain["name"] = plain["name"].strip()
-    errors, warnings, card = rules.check(plain, date.today(), current_app.config["CHILD_MAX_AGE"])
+    errors, warnings, card = rules.check(plain, today(), current_app.config["CHILD_MAX_AGE"])
     if not plain["name"]:
         errors["name"] = ["The name is empty."]
     if plain.get("responsible_doctor") and doctor_changed:
@@ -237,13 +248,12 @@ def _sealed(archive_id, plain, names):
     return {name: ring.seal(plain[name], archive_id, name) for name in names if plain.get(name) is not None}
 
 
-def _claim_identity(user, bi, village, audit_as):
-    """Claim the ID card for an archive of `village`, or refuse a second archive."""
-    holder = claims.claim_identity(bi, village)
+def _lock_identity(user, bi, village, audit_as):
+    """Lock the ID card for an archive of `village`, or refuse a second archive."""
+    holder = locks.lock_identity(bi, village)
     if holder is None:
         return
-    audit.record(get_db(), user, audit_as, outcome="conflict", region=village,
-                 detail={"existing_id": holder["_id"]})
+    record(user, audit_as, outcome="conflict", region=village, detail={"existing_id": holder["_id"]})
     try:
         authorize(user, READ, holder["village"], holder["_id"])
     except Forbidden:
@@ -257,7 +267,7 @@ def _claim_identity(user, bi, village, audit_as):
 def create_archive(user, data):
     """Create an archive from the fields of ArchiveCreate; (archive, warnings)."""
     village = data["village_code"]
-    access = _authorize(user, CREATE, village, "archive.create")
+    access = authorized(user, CREATE, village, "archive.create")
     _check_village(village)
     plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
     if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
@@ -265,28 +275,29 @@ def create_archive(user, data):
     card, warnings = _check(user, plain, village)
     bi = card_index(card.number) if card else None
     if bi:
-        _claim_identity(user, bi, village, "archive.create")
-    at = claims.now()
+        _lock_identity(user, bi, village, "archive.create")
+    at = now()
     fixed = {
         "village": village, "status": "open", "version": 1,
         "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
         "key_populations": plain["key_populations"],
         "responsible_doctor": plain.get("responsible_doctor"),
-        "completeness": rules.completeness(plain, date.today()),
+        "completeness": rules.completeness(plain, today()),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
     }
     try:
-        doc = claims.insert_numbered(layout(), village, lambda code: {
+        doc = locks.insert_numbered(layout(), village, lambda code: {
             "_id": code, **fixed, **_sealed(code, plain, rules.SEALED)})
     except Exception:
         if bi:
-            claims.release_identity(bi, village)
+            locks.release_identity(bi, village)
         raise
-    audit.record(get_db(), user, "archive.create", archive_id=doc["_id"], region=village,
-                 purpose=access.purpose, grant=access.grant, detail={"version": 1})
+    record(user, "archive.create", archive_id=doc["_id"], region=village, purpose=access.purpose,
+           grant=access.grant, detail={"version": 1})
     if data.get("enrolment_consent"):
-        access_service.log_enrolment_consent(user, doc["_id"], **data["enrolment_consent"])
+        # Whoever may create an archive in the village may record its enrolment consent.
+        consents.append_enrolment(user, doc["_id"], village, **data["enrolment_consent"])
     return present(doc, plain), warnings
 
 
@@ -298,7 +309,7 @@ def update_archive(user, archive_id, changes, expected_version):
                                    "so that nobody else's change made meanwhile is overwritten.")
     doc = access.archive
     if expected_version != doc["version"]:
-        raise claims.stale(archive_id)
+        raise locks.stale(archive_id)
     current = _unseal(doc)
     plain = {k: v for k, v in {**current, **changes}.items() if v is not None}
     doctor = changes.get("responsible_doctor", current.get("responsible_doctor"))
@@ -318,16 +329,16 @@ def update_archive(user, archive_id, changes, expected_version):
     if "id_card" in changed:
         new["id_card_bi"] = new_bi
         if new_bi:
-            _claim_identity(user, new_bi, doc["village"], "archive.update")
-    new["completeness"] = rules.completeness(plain, date.today())
+            _lock_identity(user, new_bi, doc["village"], "archive.update")
+    new["completeness"] = rules.completeness(plain, today())
     try:
-        stored = claims.commit(doc, user.username, expected_version, new, changed, unset)
+        stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
     except Exception:
         if "id_card" in changed and new_bi:
-            claims.release_identity(new_bi, doc["village"])
+            locks.release_identity(new_bi, doc["village"])
         raise
     if "id_card" in changed and old_bi:
-        claims.release_identity(old_bi, doc["village"])
+        locks.release_identity(old_bi, doc["village"])
     access.audit("archive.update", detail={"fields": changed, "version": stored["version"]})
     return present(stored, plain), warnings
 
@@ -337,7 +348,7 @@ def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=N
     access = archive_for(user, archive_id, WRITE, "archive.close")
     doc = access.archive
     errors = {}
-    if closed_on > date.today():
+    if closed_on > today():
         errors["date"] = ["The closing date lies in the future."]
     elif closed_on < date.fromisoformat(doc["birth_date"]):
         errors["date"] = ["The closing date is before the resident's birth date."]
@@ -347,13 +358,13 @@ def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=N
             errors["duplicate_of"] = [f"{duplicate_of} is not another open archive; name the archive kept."]
     if errors:
         raise _invalid("The archive cannot be closed", errors)
-    closed = {"reason": reason, "date": closed_on.isoformat(), "by": user.username, "at": claims.now(),
+    closed = {"reason": reason, "date": closed_on.isoformat(), "by": user.username, "at": now(),
               "duplicate_of": duplicate_of}
     if note:
         closed["note"] = keyring().seal(note, archive_id, "closed.note")
-    stored = claims.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
+    stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
     if reason in rules.RELEASING_REASONS and doc.get("id_card_bi"):
-        claims.release_identity(doc["id_card_bi"], doc["village"])
+        locks.release_identity(doc["id_card_bi"], doc["village"])
     access.audit("archive.close", detail={"reason": reason, "version": stored["version"]})
     return present(stored)
 
@@ -367,11 +378,11 @@ def review_archive(user, archive_id, verdict, note=None, expected_version=None):
         message = (f"The archive lacks {', '.join(missing)}, so it cannot be qualified; "
                    "use needs_correction and tell the village doctor what to add.")
         raise Invalid(message, {"verdict": [message]})
-    review = {"verdict": verdict, "by": user.username, "at": claims.now(),
+    review = {"verdict": verdict, "by": user.username, "at": now(),
               # The version that carries this review: a higher one means changes since.
               "version": doc["version"] + 1}
     if note:
         review["note"] = keyring().seal(note, archive_id, "review.note")
-    stored = claims.commit(doc, user.username, expected_version, {"review": review}, ["review"])
+    stored = locks.commit(doc, user.username, expected_version, {"review": review}, ["review"])
     access.audit("archive.review", detail={"verdict": verdict, "version": stored["version"]})
     return present(stored)

@@ -1,6 +1,6 @@
 """POST /api/v1/auth/token and the bearer-token guard of every other API call."""
 
-from flask import g, request
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -19,23 +19,28 @@ def client_ip():
     return request.remote_addr
 
 
-def bearer_token():
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Send 'Authorization: Bearer <token>'; get a token at /api/v1/auth/token.")
-    return token.strip()
+def bearer(request):
+    """The bearer token a request carries, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def require_token():
-    """Runs before every API request: the bearer token decides who is calling."""
+def user_from_bearer(request):
+    """flask-login's request loader: the user an API call's bearer token names; None
+    without a token, Unauthorized (saying why) for an unknown, revoked or expired one."""
+    token = bearer(request) if request.path.startswith("/api/v1/") else None
+    return service.user_for_token(token, client_ip()) if token else None
+
+
+def require_user():
+    """Runs before every API request: only the token endpoint and the OpenAPI document
+    answer without one."""
     if not request.path.startswith("/api/v1/") or request.endpoint in PUBLIC:
         return
     if request.endpoint is None:
         return  # unknown route: let the 404 through
-    user = service.user_for_token(bearer_token(), client_ip())
-    # flask-login's current_user reads this, so views and services see one user object.
-    g._login_user = user
+    if not current_user.is_authenticated:
+        raise Unauthorized("Send 'Authorization: Bearer <token>'; get a token at /api/v1/auth/token.")
 
 
 @blp.route("/token", methods=["POST"])
@@ -54,7 +59,7 @@ def token(body):
 @blp.response(204)
 def revoke():
     """Revoke the token this request carries."""
-    service.revoke_token(bearer_token())
+    service.revoke_token(bearer(request))
 
 
 @blp.route("/me")

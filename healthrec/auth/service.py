@@ -10,10 +10,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from healthrec import audit
+from healthrec.audit.log import record
 from healthrec.auth.roles import ROLES, SCOPE_DIGITS
 from healthrec.auth.user import User
-from healthrec.db import get_db, now
+from healthrec.clock import now
+from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 
 hasher = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -58,7 +59,7 @@ def create_user(username, role, region, password, name=None):
         get_db().users.insert_one(doc)
     except DuplicateKeyError:
         raise Conflict(f"User {username} already exists.") from None
-    audit.record(get_db(), None, "user.create", detail={"username": username, "role": role})
+    record(None, "user.create", detail={"username": username, "role": role})
     return User(doc)
 
 
@@ -75,7 +76,7 @@ def _update_user(username, changes, action):
     db.users.update_one({"_id": username}, {"$set": changes})
     # Every API token of the user ends with a disable or a new password.
     db.tokens.update_many({"username": username}, {"$set": {"revoked": True}})
-    audit.record(db, None, action, detail={"username": username})
+    record(None, action, detail={"username": username})
 
 
 def disable_user(username):
@@ -135,12 +136,12 @@ def authenticate(username, password, ip):
     actor = User(doc, ip) if doc else None
     if not ok:
         db.login_failures.insert_one({"username": username, "ip": ip, "at": now()})
-        audit.record(db, actor, "auth.login", outcome="denied", detail={"username": username})
+        record(actor, "auth.login", outcome="denied", detail={"username": username})
         raise Unauthorized(BAD_LOGIN)
     db.login_failures.delete_many({"username": username})
     if hasher.check_needs_rehash(doc["password"]):
         db.users.update_one({"_id": username}, {"$set": {"password": hasher.hash(password)}})
-    audit.record(db, actor, "auth.login")
+    record(actor, "auth.login")
     return actor
 
 

@@ -15,7 +15,7 @@ from itertools import islice
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from healthrec import audit
+from healthrec.audit.log import record
 from healthrec.crypto import KeyRingError, is_sealed
 
 # Every collection holding sealed values, each at the document and path it was sealed for:
@@ -188,7 +188,7 @@ def rotate(db, ring, batch_size=100, limit=None, progress=None):
         db.keyring.update_many({"kind": "key", "key": {"$ne": ring.active}}, {"$set": {"retired": True}})
     result = {"key": ring.active, "checked": checked, "resealed": resealed, "remaining": sum(left.values()),
               "left": left, "complete": complete}
-    audit.record(db, None, "keys.rotate", detail=result)
+    record(None, "keys.rotate", detail=result)
     return result
 
 

@@ -5,27 +5,29 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from healthrec.records import service
-from schemas.records import (
-    KINDS,
+from healthrec.records import reads, worklists, writes
+from schemas.records.envelopes import (
     AmendBody,
     DueList,
     DueQuery,
+    IncomingList,
     IncomingQuery,
     ReceiptOut,
     RecordBatchBody,
     RecordBody,
+    RecordItems,
     RecordList,
-    RecordOut,
+    RecordVersion,
+    RecordWithHistory,
     TimelineQuery,
 )
-
-# Each kind's form (and each follow-up population's) is its own schema in the docs.
-FORMS = [schema for kind in KINDS.values() for schema in (kind.values() if isinstance(kind, dict) else [kind])]
 
 blp = Blueprint("records", __name__, url_prefix="/api/v1",
                 description="Service records appended to archives: checkups, encounters, follow-ups, "
                             "referrals, consultations, hospital stays")
+
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                   "description": "a repeat with the same key and body returns what the first one made"}
 
 
 @blp.after_request
@@ -35,67 +37,55 @@ def no_store(response):
     return response
 
 
-def documented(status, schema, description):
-    """Document a response whose body is the record as the service gives it (the form's
-    own fields vary by kind, so no schema filters it)."""
-    return blp.doc(responses={str(status): {"description": description,
-                                            "content": {"application/json": {"schema": schema}}}})
-
-
 @blp.route("/archives/<archive_id>/records", methods=["POST"])
 @blp.arguments(RecordBody)
-@blp.response(201)
-@documented(201, RecordOut, "The record created; 200 when an Idempotency-Key repeat returns the first one")
+@blp.response(201, RecordVersion, description="The record created; 200 when an Idempotency-Key repeat "
+                                               "returns the first one")
+@blp.alt_response(200, schema=RecordVersion, description="An Idempotency-Key repeat: the first record")
 @blp.alt_response(422, description="Field errors keyed by dotted field path, with the allowed range")
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                      "description": "a repeat with the same key and body returns the first record"}],
-         requestBody={"content": {"application/json": {"schema": {"oneOf": FORMS}}}})
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create(body, archive_id):
     """Append a service record to an archive."""
-    record, created = service.create_record(current_user, archive_id, body,
-                                            request.headers.get("Idempotency-Key"))
+    record, created = writes.create_record(current_user, archive_id, body, request.headers.get("Idempotency-Key"))
     return record, 201 if created else 200
 
 
 @blp.route("/archives/<archive_id>/records/batch", methods=["POST"])
 @blp.arguments(RecordBatchBody)
-@blp.response(201)
-@documented(201, RecordList, "The records created, in the order sent; 200 for an Idempotency-Key repeat")
+@blp.response(201, RecordItems, description="The records created, in the order sent")
+@blp.alt_response(200, schema=RecordItems, description="An Idempotency-Key repeat: the first records")
 @blp.alt_response(422, description="Field errors keyed records.<n>.<dotted field path>")
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                      "description": "a repeat with the same key and body returns the first records"}])
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create_batch(body, archive_id):
     """Append the forms of one visit together (a checkup with its follow-ups, say)."""
-    records, created = service.create_records(current_user, archive_id, body["records"],
-                                              request.headers.get("Idempotency-Key"))
+    records, created = writes.create_records(current_user, archive_id, body["records"],
+                                             request.headers.get("Idempotency-Key"))
     return {"items": records}, 201 if created else 200
 
 
 @blp.route("/archives/<archive_id>/records", methods=["GET"])
 @blp.arguments(TimelineQuery, location="query")
-@blp.response(200)
-@documented(200, RecordList, "One page of the timeline, newest first")
+@blp.response(200, RecordList, description="One page of the timeline, newest first")
 def timeline(query, archive_id):
     """The archive's records, newest first; `history=true` adds superseded versions."""
-    return service.timeline(current_user, archive_id, **query)
+    return reads.timeline(current_user, archive_id, **query)
 
 
 @blp.route("/archives/<archive_id>/records/<record_id>", methods=["GET"])
-@blp.response(200)
-@documented(200, RecordOut, "The current version, with the earlier ones under `history`, newest first")
+@blp.response(200, RecordWithHistory, description="The current version, with the earlier ones under "
+                                                   "`history`, newest first")
 def get(archive_id, record_id):
     """One record: its current version and its history."""
-    return service.get_record(current_user, archive_id, record_id)
+    return reads.get_record(current_user, archive_id, record_id)
 
 
 @blp.route("/archives/<archive_id>/records/<record_id>/amend", methods=["POST"])
 @blp.arguments(AmendBody)
-@blp.response(200)
-@documented(200, RecordOut, "The new current version")
+@blp.response(200, RecordVersion, description="The new current version")
 @blp.alt_response(409, description="Changed by someone else since you read it")
 def amend(body, archive_id, record_id):
     """Correct a record: a new version with the changes; the old one stays in its history."""
-    return service.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"])
+    return writes.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"])
 
 
 @blp.route("/archives/<archive_id>/records/<record_id>/receive", methods=["POST"])
@@ -104,7 +94,7 @@ def amend(body, archive_id, record_id):
 @blp.alt_response(409, description="Already received")
 def receive(archive_id, record_id):
     """The receiving side confirms a referral arrived (status sent -> received)."""
-    return service.receive_referral(current_user, archive_id, record_id)
+    return writes.receive_referral(current_user, archive_id, record_id)
 
 
 @blp.route("/followups/due", methods=["GET"])
@@ -112,12 +102,12 @@ def receive(archive_id, record_id):
 @blp.response(200, DueList)
 def due(query):
     """A village's residents due for a chronic-disease follow-up or the elderly checkup."""
-    return service.followups_due(current_user, query["village"])
+    return worklists.followups_due(current_user, query["village"])
 
 
 @blp.route("/referrals/incoming", methods=["GET"])
 @blp.arguments(IncomingQuery, location="query")
-@blp.response(200)
+@blp.response(200, IncomingList)
 def incoming(query):
     """Referrals to institutions in your region, for confirming their receipt."""
-    return service.incoming_referrals(current_user, **query)
+    return worklists.incoming_referrals(current_user, **query)

@@ -8,7 +8,7 @@ one key rotation finds it under.
 
 from marshmallow import fields
 
-from schemas.records import schema_for
+from schemas.records.registry import schema_for
 
 # The document's own fields; no form may declare a field of these names.
 META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village",

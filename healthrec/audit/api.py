@@ -4,7 +4,7 @@ report /api/v1/archives/{id}/disclosures."""
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from healthrec.auditlog import service
+from healthrec.audit import service
 from schemas.audit import ArchivePath, AuditQuery, CountQuery, Counts, Disclosures, EntryList, Verification
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit trail")

@@ -1,5 +1,5 @@
-"""The steps of an archive write that must not happen twice, each claimed by inserting a
-document whose `_id` is the thing claimed.
+"""Uniqueness locks: the steps of an archive write that must not happen twice, each taken
+by inserting a document whose `_id` is the thing locked (docs/concurrency.md).
 
 FerretDB has no transactions, and a filtered update there is read-then-write: two
 writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
@@ -10,22 +10,23 @@ both servers, so it serialises writers instead:
 - each version of an archive: `archive_versions` holds "<archive id>:<version>" before
   the archive is updated to that version.
 
-A request that dies between its claim and its write leaves a claim behind. The next
-request that meets one older than STALE_CLAIM removes it, and so does `reconcile`.
+A request that dies between taking a lock and its write leaves the lock behind. The next
+request that meets one older than STALE_LOCK removes it, and so does `reconcile`.
 """
 
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from healthrec import audit
 from healthrec.archives.rules import RELEASING_REASONS
-from healthrec.db import get_db, now
+from healthrec.audit.log import record
+from healthrec.clock import now
+from healthrec.db import get_db
 from healthrec.errors import Conflict, PreconditionFailed
 from healthrec.ids import prefix_range
 
-# A claim this old whose write never followed was left by a request that died.
-STALE_CLAIM = timedelta(minutes=5)
+# A lock this old whose write never followed was left by a request that died.
+STALE_LOCK = timedelta(minutes=5)
 HOLDS_IDENTITY = {"closed.reason": {"$nin": list(RELEASING_REASONS)}}
 BUSY = "Another registration with this ID card is under way; try again in a minute."
 
@@ -78,15 +79,15 @@ def identity_holder(bi, village):
                                       {"village": 1})
 
 
-def _orphan_identity(claim, cutoff):
-    return claim["at"] < cutoff and identity_holder(claim["_id"], claim["village"]) is None
+def _orphan_identity(lock, cutoff):
+    return lock["at"] < cutoff and identity_holder(lock["_id"], lock["village"]) is None
 
 
-def claim_identity(bi, village):
+def lock_identity(bi, village):
     """Claim the ID card for an archive of `village` that is about to be written.
 
-    Returns None when claimed, or the archive that already holds the card. Raises
-    Conflict while another request's claim on it is still young.
+    Returns None when locked, or the archive that already holds the card. Raises
+    Conflict while another request's lock on it is still young.
     """
     db = get_db()
     for _ in range(2):
@@ -94,15 +95,15 @@ def claim_identity(bi, village):
             db.identities.insert_one({"_id": bi, "village": village, "at": now()})
             return None
         except DuplicateKeyError:
-            claim = db.identities.find_one({"_id": bi})
-            if claim is None:
+            lock = db.identities.find_one({"_id": bi})
+            if lock is None:
                 continue  # released meanwhile
-            holder = identity_holder(bi, claim["village"])
+            holder = identity_holder(bi, lock["village"])
             if holder is not None:
                 return holder
-            if not _orphan_identity(claim, now() - STALE_CLAIM):
+            if not _orphan_identity(lock, now() - STALE_LOCK):
                 raise Conflict(BUSY) from None
-            db.identities.delete_one({"_id": bi, "at": claim["at"]})
+            db.identities.delete_one({"_id": bi, "at": lock["at"]})
     raise Conflict(BUSY)
 
 
@@ -112,9 +113,9 @@ def release_identity(bi, village):
 
 # --- Versions --------------------------------------------------------------------------
 
-def _orphan_version(claim, cutoff):
-    archive = get_db().archives.find_one({"_id": claim["archive_id"]}, {"version": 1})
-    return claim["at"] < cutoff and archive["version"] < claim["version"]
+def _orphan_version(lock, cutoff):
+    archive = get_db().archives.find_one({"_id": lock["archive_id"]}, {"version": 1})
+    return lock["at"] < cutoff and archive["version"] < lock["version"]
 
 
 def stale(archive_id):
@@ -134,15 +135,15 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
     if expected_version is not None and expected_version != doc["version"]:
         raise stale(doc["_id"])
     version, at = doc["version"] + 1, now()
-    claim = {"_id": f"{doc['_id']}:{version}", "archive_id": doc["_id"], "version": version,
+    lock = {"_id": f"{doc['_id']}:{version}", "archive_id": doc["_id"], "version": version,
              "by": username, "at": at, "fields": fields}
     for attempt in range(2):
         try:
-            db.archive_versions.insert_one(claim)
+            db.archive_versions.insert_one(lock)
             break
         except DuplicateKeyError:
-            held = db.archive_versions.find_one({"_id": claim["_id"]})
-            if attempt or held is None or not _orphan_version(held, at - STALE_CLAIM):
+            held = db.archive_versions.find_one({"_id": lock["_id"]})
+            if attempt or held is None or not _orphan_version(held, at - STALE_LOCK):
                 raise stale(doc["_id"]) from None
             db.archive_versions.delete_one({"_id": held["_id"], "at": held["at"]})
     changes = {**changes, "version": version, "updated_at": at, "updated_by": username}
@@ -156,9 +157,9 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
 
 # --- Repair ----------------------------------------------------------------------------
 
-def reconcile(grace=STALE_CLAIM):
-    """Remove the claims of requests that died between claim and write: ID-card claims no
-    archive carries, version claims their archive never reached. Claims younger than
+def reconcile(grace=STALE_LOCK):
+    """Remove the locks of requests that died between lock and write: ID-card locks no
+    archive carries, version locks their archive never reached. Locks younger than
     `grace` may belong to requests still running and stay.
 
     One pass over the archives picks the candidates; each is checked again on its own
@@ -169,15 +170,15 @@ def reconcile(grace=STALE_CLAIM):
     held = {(doc["village"], doc["id_card_bi"]) for doc in db.archives.find(
         {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"village": 1, "id_card_bi": 1})}
     reached = {doc["_id"]: doc["version"] for doc in db.archives.find({}, {"version": 1})}
-    identities = [claim for claim in db.identities.find({"at": {"$lt": cutoff}})
-                  if (claim["village"], claim["_id"]) not in held and _orphan_identity(claim, cutoff)]
-    versions = [claim for claim in db.archive_versions.find({"at": {"$lt": cutoff}})
-                if reached.get(claim["archive_id"], 0) < claim["version"] and _orphan_version(claim, cutoff)]
-    for claim in identities:
-        db.identities.delete_one({"_id": claim["_id"], "at": claim["at"]})
-    for claim in versions:
-        db.archive_versions.delete_one({"_id": claim["_id"], "at": claim["at"]})
-    found = {"identity_claims": len(identities), "version_claims": len(versions)}
+    identities = [lock for lock in db.identities.find({"at": {"$lt": cutoff}})
+                  if (lock["village"], lock["_id"]) not in held and _orphan_identity(lock, cutoff)]
+    versions = [lock for lock in db.archive_versions.find({"at": {"$lt": cutoff}})
+                if reached.get(lock["archive_id"], 0) < lock["version"] and _orphan_version(lock, cutoff)]
+    for lock in identities:
+        db.identities.delete_one({"_id": lock["_id"], "at": lock["at"]})
+    for lock in versions:
+        db.archive_versions.delete_one({"_id": lock["_id"], "at": lock["at"]})
+    found = {"identity_locks": len(identities), "version_locks": len(versions)}
     if identities or versions:
-        audit.record(db, None, "archive.reconcile", detail=found)
+        record(None, "archive.reconcile", detail=found)
     return found

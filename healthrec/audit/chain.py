@@ -1,11 +1,10 @@
-"""The audit log: one entry for every read and write of identifiable data and every
-access-control step. Entries are only ever appended; decrypted values never go in.
+"""The audit trail's hash chains: appending an entry and verifying the chains.
 
 Entries form hash chains, one per township plus a "system" chain. Each entry stores the
 hash of the entry before it and its own SHA-256 over a canonical encoding of all its
 fields, so an edited, inserted, removed or reordered entry breaks the chain. An entry's
 `_id` is "<chain>:<sequence number>": the unique `_id` is what serialises concurrent
-writers, without transactions or `$inc` (see DESIGN.md §3).
+writers, without transactions or `$inc` (docs/concurrency.md).
 
 A chain head document (`audit_heads`) records the newest sequence number and hash, so
 removing entries from the end of a chain is noticed too. Someone able to write to the
@@ -24,8 +23,6 @@ from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
-
-from healthrec.db import now
 
 SYSTEM = "system"
 GENESIS = "0" * 64  # the "previous hash" of every chain's first entry
@@ -130,25 +127,6 @@ def append(db, fields, chain):
     db.audit_heads.update_one({"_id": chain, "seq": {"$lt": seq}},
                               {"$set": {"seq": seq, "hash": entry["hash"]}})
     return entry
-
-
-def record(db, actor, action, *, outcome="ok", archive_id=None, region=None,
-           purpose=None, grant=None, detail=None):
-    """Append one entry. `actor` is a User (or None for the system itself)."""
-    fields = {
-        "at": now(),
-        "actor": getattr(actor, "username", "system"),
-        "role": getattr(actor, "role", "system"),
-        "ip": getattr(actor, "ip", None),
-        "action": action,
-        "outcome": outcome,
-        "archive_id": archive_id,
-        "region": region,
-        "purpose": purpose,
-        "grant": grant,
-        "detail": detail,
-    }
-    return append(db, fields, chain_of(region, archive_id))
 
 
 class _ChainCheck:

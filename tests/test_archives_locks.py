@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from healthrec.archives import claims
+from healthrec.archives import locks
+from healthrec.clock import now
 from tests.test_archives import VILLAGE, create, if_match, resident
 
 
@@ -24,12 +25,12 @@ def doctor(login):
 
 
 def backdate(collection, minutes=10):
-    collection.update_many({}, {"$set": {"at": claims.now() - timedelta(minutes=minutes)}})
+    collection.update_many({}, {"$set": {"at": now() - timedelta(minutes=minutes)}})
 
 
 def test_a_request_killed_after_claiming_the_card_leaves_a_claim_reconcile_removes(
         client, db, runner, doctor, monkeypatch):
-    monkeypatch.setattr(claims, "insert_numbered", killed)
+    monkeypatch.setattr(locks, "insert_numbered", killed)
     with pytest.raises(Killed):
         create(client, doctor)
     monkeypatch.undo()
@@ -40,18 +41,18 @@ def test_a_request_killed_after_claiming_the_card_leaves_a_claim_reconcile_remov
     assert waiting.status_code == 409
     assert "try again in a minute" in waiting.get_json()["detail"]
     kept = runner.invoke(args=["archives", "reconcile"])
-    assert kept.exit_code == 0 and "Removed 0 orphan ID-card claims" in kept.output
+    assert kept.exit_code == 0 and "Removed 0 orphan ID-card locks" in kept.output
 
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
     assert result.exit_code == 0, result.output
-    assert "Removed 1 orphan ID-card claims and 0 unfinished version claims" in result.output
+    assert "Removed 1 orphan ID-card locks and 0 unfinished version locks" in result.output
     assert db.identities.count_documents({}) == 0
     assert db.audit.count_documents({"action": "archive.reconcile"}) == 1
     assert create(client, doctor).status_code == 201
 
 
 def test_the_next_registration_removes_an_old_orphan_claim_itself(client, db, doctor, monkeypatch):
-    monkeypatch.setattr(claims, "insert_numbered", killed)
+    monkeypatch.setattr(locks, "insert_numbered", killed)
     with pytest.raises(Killed):
         create(client, doctor)
     monkeypatch.undo()
@@ -69,7 +70,7 @@ def test_reconcile_keeps_the_claims_of_real_archives(client, db, runner, doctor)
     backdate(db.identities)
     backdate(db.archive_versions)
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "Removed 0 orphan ID-card claims and 0 unfinished version claims" in result.output
+    assert "Removed 0 orphan ID-card locks and 0 unfinished version locks" in result.output
     assert db.identities.count_documents({}) == 2 and db.archive_versions.count_documents({}) == 1
 
 
@@ -79,11 +80,11 @@ def test_a_version_claimed_by_a_request_that_died_is_released(client, db, runner
     url = f"/api/v1/archives/{archive_id}"
     # What a PATCH killed between claiming version 2 and writing it leaves behind.
     db.archive_versions.insert_one({"_id": f"{archive_id}:2", "archive_id": archive_id, "version": 2,
-                                    "by": "village101", "at": claims.now(), "fields": ["phone"]})
+                                    "by": "village101", "at": now(), "fields": ["phone"]})
     blocked = client.patch(url, json={"phone": "13800002222"}, headers=if_match(doctor, created))
     assert blocked.status_code == 412
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "0 orphan ID-card claims and 1 unfinished version claims" in result.output
+    assert "0 orphan ID-card locks and 1 unfinished version locks" in result.output
     response = client.patch(url, json={"phone": "13800002222"}, headers=if_match(doctor, created))
     assert response.status_code == 200 and response.get_json()["version"] == 2
 
@@ -92,7 +93,7 @@ def test_the_next_change_releases_an_old_unfinished_version_itself(client, db, d
     created = create(client, doctor)
     archive_id = created.get_json()["id"]
     db.archive_versions.insert_one({"_id": f"{archive_id}:2", "archive_id": archive_id, "version": 2,
-                                    "by": "village101", "at": claims.now() - timedelta(minutes=10),
+                                    "by": "village101", "at": now() - timedelta(minutes=10),
                                     "fields": ["phone"]})
     response = client.patch(f"/api/v1/archives/{archive_id}", json={"phone": "13800002222"},
                             headers=if_match(doctor, created))
@@ -105,7 +106,7 @@ def test_a_change_that_loses_its_version_lets_go_of_the_new_card(client, db, doc
     card = resident()["id_card"]
     # Another writer holds version 2 right now.
     db.archive_versions.insert_one({"_id": f"{archive_id}:2", "archive_id": archive_id, "version": 2,
-                                    "by": "village101", "at": claims.now(), "fields": ["phone"]})
+                                    "by": "village101", "at": now(), "fields": ["phone"]})
     lost = client.patch(f"/api/v1/archives/{archive_id}", json={"id_card": card}, headers=if_match(doctor, created))
     assert lost.status_code == 412
     assert db.identities.count_documents({}) == 0

@@ -1,21 +1,17 @@
 """The printable disclosure report a township health centre hands to a resident."""
 
-from datetime import datetime, timedelta, timezone
-
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from healthrec.access.service import BREAK_GLASS_PURPOSE
-from healthrec.auditlog import service
+from healthrec.access.grants import BREAK_GLASS_PURPOSE
+from healthrec.audit import service
+from healthrec.clock import local, today
 from healthrec.errors import Invalid
 from healthrec.regions import service as regions
 from schemas.audit import ArchivePath
 
-bp = Blueprint("auditlog", __name__, template_folder="templates")
-
-# Residents read the time on their own clock; China keeps one zone and no summer time.
-CHINA = timezone(timedelta(hours=8))
+bp = Blueprint("audit_pages", __name__, template_folder="templates")
 
 # What each audited action means to a resident; others show their code.
 ACTIONS = {
@@ -61,8 +57,8 @@ def disclosures(archive_id):
     if errors:
         raise Invalid(errors["archive_id"][0], errors)
     report = service.disclosures(current_user, archive_id)
-    rows = [{**item, "at": item["at"].astimezone(CHINA), "what": ACTIONS.get(item["action"], item["action"]),
+    rows = [{**item, "at": local(item["at"]), "what": ACTIONS.get(item["action"], item["action"]),
              "why": PURPOSES.get(item["purpose"], item["purpose"])} for item in report["items"]]
-    return render_template("auditlog/disclosures.html", archive_id=archive_id, rows=rows,
+    return render_template("audit/disclosures.html", archive_id=archive_id, rows=rows,
                            township=region_name(archive_id[:9]), village=region_name(archive_id[:12]),
-                           printed=datetime.now(CHINA).strftime("%Y-%m-%d"))
+                           printed=today().isoformat())

@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from healthrec import audit
+from healthrec.audit import chain as chains
 from healthrec.db import get_db
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
@@ -31,7 +31,7 @@ def read_anchors(file):
               help="Chain heads printed earlier by `flask audit heads` and kept outside the database.")
 def verify(anchors):
     """Check every chain; exit 1 naming the first bad entry of each broken chain."""
-    report = audit.verify(get_db(), anchors=read_anchors(anchors) if anchors else ())
+    report = chains.verify(get_db(), anchors=read_anchors(anchors) if anchors else ())
     for chain in report["chains"]:
         name = chain["chain"] or "(no chain)"
         bad = chain["first_bad"]
@@ -52,5 +52,5 @@ def heads():
     """Print "chain seq hash" for every chain. Keep the output outside the database (print
     it, mail it to the county): `verify --anchors` then notices entries removed from the end
     or rewritten even by someone who also rewrote the chain heads."""
-    for name, head in sorted(audit.heads(get_db()).items()):
+    for name, head in sorted(chains.heads(get_db()).items()):
         click.echo(f"{name} {head['seq']} {head['hash']}")

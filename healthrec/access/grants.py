@@ -1,0 +1,42 @@
+"""What allows a read outside one's own scope, at the moment of the read: an active,
+consented access request, or an emergency (break-glass) opening that has not run out.
+
+The archives' scope decision asks here; expiry, revocation and withdrawal take effect at
+the next read, with nothing to write down when a grant runs out.
+"""
+
+from collections import namedtuple
+
+from healthrec.access.transitions import BREAK_GLASS, REQUESTS, roll_forward
+from healthrec.clock import now
+from healthrec.db import get_db
+
+BREAK_GLASS_PURPOSE = "emergency (break-glass)"
+
+# What a read outside one's scope is allowed under: an access request or an opening.
+Grant = namedtuple("Grant", "id purpose")
+
+
+def effective_status(doc, at):
+    # An active grant past valid_until is expired; nothing needs to write that down.
+    if doc["status"] == "active" and doc["valid_until"] <= at:
+        return "expired"
+    return doc["status"]
+
+
+def active_grant(user, archive_id):
+    """The grant under which `user` may read `archive_id` now, or None.
+
+    An active, consented request of theirs comes first; then an emergency opening of
+    theirs that has not run out.
+    """
+    db, at = get_db(), now()
+    for doc in db[REQUESTS].find({"archive_id": archive_id, "requester": user.username, "status": "active"}):
+        doc = roll_forward(db, doc)
+        if effective_status(doc, at) == "active":
+            return Grant(doc["_id"], doc["purpose"])
+    opening = db[BREAK_GLASS].find_one({"archive_id": archive_id, "opened_by": user.username,
+                                        "valid_until": {"$gt": at}})
+    if opening:
+        return Grant(opening["_id"], BREAK_GLASS_PURPOSE)
+    return None

@@ -1,0 +1,83 @@
+"""Who may do what with access requests, consents and emergency openings.
+
+Each check raises Forbidden (or Conflict) with a sentence saying who may; the services
+audit the refusal. Requests and openings carry the village and township that managed the
+archive when they were made: those are the people who decide and review them.
+"""
+
+from healthrec.auth.roles import ADMIN, SUPERVISOR, TOWNSHIP_STAFF, VILLAGE_DOCTOR
+from healthrec.errors import Conflict, Forbidden
+
+
+def staff_of(user, township):
+    return user.role == TOWNSHIP_STAFF and user.region == township
+
+
+def may_record_consent(user, village):
+    # The archive's own service staff: its township health centre or its village clinic.
+    return staff_of(user, village[:9]) or (user.role == VILLAGE_DOCTOR and user.region == village)
+
+
+def involved(user, doc):
+    return (user.username == doc["requester"] or staff_of(user, doc["township"])
+            or (user.role == VILLAGE_DOCTOR and user.region == doc["village"]))
+
+
+def check_request(user):
+    if user.role == ADMIN:
+        raise Forbidden("Administrators manage users, regions and keys and are not given clinical data.")
+
+
+def check_decide(user, doc):
+    if not staff_of(user, doc["township"]):
+        raise Forbidden(f"Only staff of township health centre {doc['township']}, which manages this "
+                        "archive, decide requests for it.")
+    _not_own(user, doc)
+
+
+def check_consent(user, doc):
+    if not may_record_consent(user, doc["village"]):
+        raise Forbidden(f"Consent is recorded by staff of township health centre {doc['township']} or a "
+                        f"village doctor of village {doc['village']}.")
+    _not_own(user, doc)
+
+
+def check_revoke(user, doc):
+    if not staff_of(user, doc["township"]) and user.username != doc["requester"]:
+        raise Forbidden(f"Only the requester or staff of township health centre {doc['township']} "
+                        "revoke this request.")
+
+
+def check_view(user, doc):
+    if not involved(user, doc):
+        raise Forbidden("Only the requester and the archive's township and village staff see this request.")
+
+
+def check_enrolment_consent(user, village):
+    if not may_record_consent(user, village):
+        raise Forbidden("Enrolment consent is recorded by the archive's township health centre or village doctor.")
+
+
+def check_clinician(user):
+    if user.role not in (VILLAGE_DOCTOR, TOWNSHIP_STAFF):
+        raise Forbidden("Break-glass is for clinicians (village doctors, township staff) treating the resident.")
+
+
+def check_outside_scope(user, village):
+    if user.covers(village):
+        raise Conflict("This archive is within your own scope: open it directly.")
+
+
+def check_acknowledge(user, doc):
+    if not staff_of(user, doc["township"]):
+        raise Forbidden(f"Emergency openings are reviewed by staff of township health centre {doc['township']}.")
+
+
+def check_counts(user, region):
+    if user.role != SUPERVISOR or not user.covers(region):
+        raise Forbidden(f"Break-glass counts are for supervisors of region {region}.")
+
+
+def _not_own(user, doc):
+    if user.username == doc["requester"]:
+        raise Forbidden("You made this request, so another staff member must decide it and record consent.")

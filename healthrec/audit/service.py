@@ -1,0 +1,77 @@
+"""The audit trail seen through scope (`policy`): entries, counts, chain verification, and
+the per-archive disclosure report ("who has seen this record, when and why"). Refusals
+are audited like any other use.
+"""
+
+import json
+import re
+
+from healthrec.audit import chain, policy
+from healthrec.audit.log import refusals
+from healthrec.db import get_db
+from healthrec.paging import page_of
+
+
+def present(doc):
+    entry = {key: value for key, value in doc.items() if key != "_id"}
+    entry["id"] = doc["_id"]
+    # Detail as it was hashed: datetimes and ObjectIds there become {"$date"}/{"$oid"}, not a 500.
+    entry["detail"] = json.loads(chain.canonical(doc.get("detail")))
+    return entry
+
+
+def list_entries(user, archive_id=None, actor=None, outcome=None, since=None, page=1, per_page=None):
+    """One page of the entries within the user's scope that match every filter, newest first."""
+    with refusals(user, "audit.list"):
+        query = policy.entries_scope(user, actor)
+    for field, value in (("archive_id", archive_id), ("actor", actor), ("outcome", outcome)):
+        if value is not None:
+            query[field] = value
+    if since is not None:
+        query["at"] = {"$gte": since}
+    return page_of(get_db().audit, query, [("at", -1), ("_id", -1)], page, per_page, present)
+
+
+def counts(user, since=None):
+    """Entries per township chain, action and outcome: what supervisors see of their region."""
+    with refusals(user, "audit.counts"):
+        prefix = policy.chain_prefix(user)
+    match = {"chain": {"$regex": "^" + re.escape(prefix)}} if prefix else {}
+    if since is not None:
+        match["at"] = {"$gte": since}
+    # One accumulator per $group: a second one silently counts 0 on FerretDB.
+    groups = get_db().audit.aggregate([
+        {"$match": match},
+        {"$group": {"_id": {"chain": "$chain", "action": "$action", "outcome": "$outcome"},
+                    "count": {"$sum": 1}}},
+    ])
+    items = sorted(({**group["_id"], "count": group["count"]} for group in groups),
+                   key=lambda item: (item["chain"], item["action"], item["outcome"]))
+    return {"region": prefix, "since": since, "items": items}
+
+
+def verify(user):
+    """Check the chains within the user's scope (see `chain.verify`)."""
+    with refusals(user, "audit.verify"):
+        prefix = policy.chain_prefix(user)
+    return chain.verify(get_db(), prefix)
+
+
+def disclosures(user, archive_id):
+    """Every audited use of an archive, oldest first, with who, when, why and the outcome.
+
+    For the township health centre that manages the archive (its code's first 9 digits)
+    to hand to the resident; the archive itself is not read, so nothing personal is shown.
+    """
+    with refusals(user, "audit.disclosures", archive_id=archive_id):
+        policy.check_disclosures(user, archive_id[:9])
+    db = get_db()
+    entries = list(db.audit.find({"archive_id": archive_id}).sort([("at", 1), ("_id", 1)]))
+    actors = sorted({entry["actor"] for entry in entries})
+    names = {doc["_id"]: doc.get("name") for doc in db.users.find({"_id": {"$in": actors}}, {"name": 1})}
+    items = [{
+        "at": entry["at"], "actor": entry["actor"], "actor_name": names.get(entry["actor"]) or entry["actor"],
+        "role": entry["role"], "action": entry["action"], "outcome": entry["outcome"],
+        "purpose": entry.get("purpose"), "grant": entry.get("grant"),
+    } for entry in entries]
+    return {"archive_id": archive_id, "items": items}

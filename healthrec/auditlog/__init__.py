@@ -1,1 +1,0 @@
-"""The audit trail seen through scope: entries, counts, verification, disclosure reports."""

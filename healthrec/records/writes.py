@@ -1,0 +1,217 @@
+"""Writing service records: dated entries appended to a resident's archive (checkups,
+encounters, key-population follow-ups, referrals, consultations, hospital stays).
+
+One document per version of a record, in `records`. A record is never edited in place: an
+amendment or a referral's receipt inserts the next version, whose `_id` is
+"<record id>.<version>", so two changes made from the same version cannot both land (the
+second insert meets the first's `_id`). The new version is the commit point; marking the
+older ones not current follows, and is redone by the next change if a request dies
+between the two steps.
+
+Idempotency keys are locked by inserting `{_id: "<archive>:<user>:<key>"}` holding the
+body's hash and the record ids chosen for it; a repeat finds the lock and inserts (or
+finds) the same `<record id>.1` documents, so concurrent repeats make one set of records
+(docs/concurrency.md).
+
+Scope comes from the archives' decision (`archives.service.archive_for`); every write is
+audited there with its purpose and grant; audit entries never hold plaintext.
+"""
+
+import hashlib
+import json
+import re
+
+from bson import ObjectId
+from marshmallow import ValidationError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from healthrec.archives import service as archives
+from healthrec.archives.policy import WRITE
+from healthrec.audit.log import record, refusals
+from healthrec.clock import now
+from healthrec.crypto import keyring
+from healthrec.db import get_db
+from healthrec.errors import Conflict, Invalid, NotFound
+from healthrec.records import kinds, policy
+from healthrec.records.reads import content_of, latest, present
+from healthrec.regions import service as regions
+from schemas.records.registry import validate_record
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+DUPLICATE_KEY = 11000
+
+
+def _invalid(messages, prefix=""):
+    errors = {f"{prefix}{field}": msgs for field, msgs in messages.items()}
+    return Invalid("Some fields are invalid: " + ", ".join(sorted(errors)), errors)
+
+
+def create_record(user, archive_id, content, idempotency_key=None):
+    """Append a record (`content` as `validate_record` returns it) to an archive.
+
+    Returns (record, created): created is False when an Idempotency-Key repeat gives back
+    the record its first use made.
+    """
+    records, created = create_records(user, archive_id, [content], idempotency_key)
+    return records[0], created
+
+
+def create_records(user, archive_id, contents, idempotency_key=None):
+    """Append the records of one visit (a checkup with its follow-ups, say) together: one
+    scope check, one insert and one audit entry naming them all. (records, created)."""
+    access = archives.archive_for(user, archive_id, WRITE, "record.create")
+    for content in contents:
+        if content["kind"] == "referral":
+            _check_receiving_region(content["to_region"])
+    contents = [{**content, "status": "sent"} if content["kind"] == "referral" else content
+                for content in contents]
+    record_ids, created = [str(ObjectId()) for _ in contents], True
+    if idempotency_key is not None:
+        record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
+    at = now()
+    docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
+             "archive_id": archive_id, "village": access.village, "author": user.username,
+             "created_at": at, **content} for record_id, content in zip(record_ids, contents, strict=True)]
+    ring, db = keyring(), get_db()
+    try:
+        db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
+    except BulkWriteError as error:
+        if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+        # A concurrent repeat of the same key wrote them first: the records are those.
+        ids = [doc["_id"] for doc in docs]
+        stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
+        docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
+    access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
+                                          "repeat": not created})
+    return [present(doc) for doc in docs], created
+
+
+def prune_idempotency_keys(before):
+    """Forget keys first used before `before`; a resubmit older than that makes a new record."""
+    return get_db().idempotency_keys.delete_many({"at": {"$lt": before}}).deleted_count
+
+
+def _lock_key(user, archive_id, key, contents, record_ids):
+    """(record ids, True) for a new key, (the first use's record ids, False) for a repeat."""
+    if not IDEMPOTENCY_KEY.match(key):
+        message = "Must be 1 to 128 visible ASCII characters, e.g. a UUID."
+        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
+    digest = hashlib.sha256(json.dumps(contents, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    lock = {"_id": f"{archive_id}:{user.username}:{key}", "digest": digest, "record_ids": record_ids,
+            "at": now()}
+    db = get_db()
+    try:
+        db.idempotency_keys.insert_one(lock)
+        return record_ids, True
+    except DuplicateKeyError:
+        lock = db.idempotency_keys.find_one({"_id": lock["_id"]})
+    if lock["digest"] != digest:
+        message = ("This key was already used for a different record; send a new key for a new "
+                   "record, or the first body unchanged to get its record back.")
+        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
+    return lock["record_ids"], False
+
+
+def _check_receiving_region(code):
+    try:
+        regions.get_region(code)
+    except NotFound:
+        message = f"There is no region {code}; give the region code of the receiving institution."
+        raise Invalid(message, {"to_region": [message]}) from None
+
+
+def amend_record(user, archive_id, record_id, changes, reason):
+    """A new version of the record with `changes` merged in; the old one stays as history."""
+    access = archives.archive_for(user, archive_id, WRITE, "record.amend")
+    old = kinds.unseal(keyring(), latest(archive_id, record_id))
+    content = kinds.editable(content_of(old))
+    merged = kinds.merge(content, changes)
+    for fixed in ("kind", "population"):
+        if merged.get(fixed) != content.get(fixed):
+            message = f"A record's {fixed} cannot change; add a new record of the right {fixed} instead."
+            raise Invalid(message, {f"changes.{fixed}": [message]})
+    try:
+        new = validate_record(merged)
+    except ValidationError as error:
+        raise _invalid(error.messages, "changes.") from None
+    if new == validate_record(content):
+        message = "These changes leave the record as it is; nothing was amended."
+        raise Invalid(message, {"changes": [message]})
+    doc = _new_version(access, old, {**new, **kinds.state(old)},
+                       {"type": "amend", "by": user.username, "at": now(), "reason": reason})
+    access.audit("record.amend", detail={"record": record_id, "version": doc["version"]})
+    return present(doc)
+
+
+def receive_referral(user, archive_id, record_id):
+    """The receiving side confirms a referral arrived: its status goes sent -> received."""
+    village = archives.custody(archive_id)
+    referral = get_db().records.find_one({"record_id": record_id, "archive_id": archive_id},
+                                         sort=[("version", -1)])
+    if referral is None or referral["kind"] != "referral":
+        record(user, "referral.receive", outcome="not_found", archive_id=archive_id, region=village)
+        raise NotFound(f"Archive {archive_id} has no referral {record_id}.")
+    with refusals(user, "referral.receive", archive_id=archive_id, region=referral["village"]):
+        policy.check_receiver(user, referral)
+    if referral["status"] != "sent":
+        raise Conflict(f"Referral {record_id} was already received by {referral['received_by']} "
+                       f"at {referral['received_at']}.")
+    at = now()
+    old = kinds.unseal(keyring(), referral)
+    receiver = _Receiver(user, referral)
+    doc = _new_version(receiver, old, {**content_of(old), "status": "received", "received_by": user.username,
+                                       "received_at": at.isoformat()},
+                       {"type": "receipt", "by": user.username, "at": at})
+    receiver.audit("referral.receive", detail={"record": record_id, "version": doc["version"]})
+    return {"id": record_id, "version": doc["version"], "status": doc["status"],
+            "received_by": doc["received_by"], "received_at": doc["received_at"]}
+
+
+class _Receiver:
+    """A receipt's audit context: the receiver acts on the referral, not the whole archive
+    (the receiving institution may lie outside the resident's village)."""
+
+    purpose = "referral receipt"
+    grant = None
+
+    def __init__(self, user, referral):
+        self.user = user
+        self.archive_id = referral["archive_id"]
+        self.village = referral["village"]
+
+    def audit(self, action, outcome="ok", detail=None):
+        record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
+               purpose=self.purpose, detail=detail)
+
+
+def _new_version(access, old, content, change):
+    """Insert the version after `old` (plaintext) with `content`; Conflict when another
+    change of the same version got there first."""
+    record_id, version = old["record_id"], old["version"] + 1
+    doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "author", "created_at")},
+           "_id": f"{record_id}.{version}", "version": version, "previous": old["version"], "current": True,
+           "change": change, **content}
+    ring = keyring()
+    stored = kinds.seal(ring, doc)
+    if change.get("reason"):
+        stored["change"] = {**change, "reason": ring.seal(change["reason"], doc["_id"], "change.reason")}
+    db = get_db()
+    try:
+        db.records.insert_one(stored)
+    except DuplicateKeyError:
+        _retire_older(db, old["archive_id"], record_id, version)
+        access.audit(f"record.{change['type']}", outcome="conflict", detail={"record": record_id})
+        raise Conflict(f"Record {record_id} was changed by someone else meanwhile (it is now version "
+                       f"{version}); read it again and repeat your change if it is still needed.",
+                       current_version=version) from None
+    _retire_older(db, old["archive_id"], record_id, version)
+    return doc
+
+
+def _retire_older(db, archive_id, record_id, version):
+    db.records.update_many({"archive_id": archive_id, "record_id": record_id, "version": {"$lt": version},
+                            "current": True},
+                           {"$set": {"current": False}})
+
+

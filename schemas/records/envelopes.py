@@ -1,0 +1,156 @@
+"""What the records API takes and answers around the forms: bodies, queries, and answers
+that are the form's own fields plus who, when and which version."""
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from schemas.paging import Page, PageQuery
+from schemas.records.fields import Day, choice
+from schemas.records.followups import POPULATIONS
+from schemas.records.registry import KINDS, ByField, FollowupForm, RecordForm, validate_record
+
+BATCH_MAX = 20
+
+
+class RecordBody(RecordForm):
+    """A new record (see the forms under RecordForm)."""
+
+    def load(self, data, **kwargs):
+        # Records are kept in their JSON form: validate_record loads and dumps back.
+        return validate_record(data)
+
+
+class RecordBatchBody(Schema):
+    """The forms of one visit (a checkup with its follow-ups, say), appended together."""
+
+    records = fields.List(fields.Nested(RecordForm), required=True,
+                          metadata={"description": f"1 to {BATCH_MAX} record bodies"})
+
+    def load(self, data, **kwargs):
+        forms = data.get("records") if isinstance(data, dict) else None
+        if not isinstance(forms, list) or not 1 <= len(forms) <= BATCH_MAX or set(data) != {"records"}:
+            raise ValidationError({"records": [f"Must be a list of 1 to {BATCH_MAX} record bodies, and alone."]})
+        valid, errors = [], {}
+        for n, form in enumerate(forms):
+            try:
+                valid.append(validate_record(form))
+            except ValidationError as error:
+                errors.update({f"records.{n}.{field}": messages for field, messages in error.messages.items()})
+        if errors:
+            raise ValidationError(errors)
+        return {"records": valid}
+
+
+class AmendBody(Schema):
+    changes = fields.Dict(required=True, validate=validate.Length(min=1, error="Name at least one change."),
+                          metadata={"description": "fields to change; objects merge, null removes a field"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500,
+                                                                   error="Must be 1 to 500 characters."))
+
+
+class TimelineQuery(PageQuery):
+    kind = choice(tuple(KINDS))
+    population = choice(tuple(POPULATIONS))
+    since = fields.Date(metadata={"description": "records on or after this day"})
+    history = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
+
+
+class DueQuery(Schema):
+    village = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$", error="Must be a 12-digit "
+                                                                                        "village code."))
+
+
+class Change(Schema):
+    type = fields.String(metadata={"enum": ["amend", "receipt"]})
+    by = fields.String()
+    at = fields.DateTime()
+    reason = fields.String()
+
+
+class RecordMeta(Schema):
+    """What every record answered carries besides its form's fields."""
+
+    id = fields.String(metadata={"description": "record id, the same for all its versions"})
+    version = fields.Integer()
+    current = fields.Boolean(metadata={"description": "false for a superseded version"})
+    archive_id = fields.String()
+    village = fields.String()
+    author = fields.String()
+    created_at = fields.DateTime()
+    change = fields.Nested(Change, metadata={"description": "what made this version (versions after the first)"})
+
+
+def answers(suffix, extra):
+    """The answer schema for every form: each form's fields plus `extra`'s, chosen by kind
+    (and population) as the forms are."""
+    def answer(form):
+        return type(f"{form.__name__}{suffix}", (form, extra), {})
+
+    populations = {name: answer(form) for name, form in FollowupForm.type_schemas.items()}
+    followup = type(f"Followup{suffix}", (ByField,), {"type_field": "population", "type_schemas": populations})
+    kinds = {kind: followup if form is FollowupForm else answer(form) for kind, form in RecordForm.type_schemas.items()}
+    return type(f"Record{suffix}", (ByField,), {"type_field": "kind", "type_schemas": kinds})
+
+
+RecordVersion = answers("Version", RecordMeta)
+
+
+class WithHistory(RecordMeta):
+    history = fields.List(fields.Nested(RecordVersion), metadata={"description": "earlier versions, newest first"})
+
+
+RecordWithHistory = answers("WithHistory", WithHistory)
+
+
+class RecordList(Page):
+    items = fields.List(fields.Nested(RecordVersion))
+
+
+class RecordItems(Schema):
+    items = fields.List(fields.Nested(RecordVersion))
+
+
+class IncomingQuery(PageQuery):
+    status = choice(("sent", "received"), load_default="sent")
+
+
+class IncomingReferral(Schema):
+    """A referral as the receiving side's list shows it: routing only, no clinical content."""
+
+    id = fields.String()
+    archive_id = fields.String()
+    version = fields.Integer()
+    date = Day()
+    direction = fields.String()
+    from_institution = fields.String()
+    to_institution = fields.String()
+    to_region = fields.String()
+    status = fields.String()
+    author = fields.String()
+    received_by = fields.String()
+    received_at = fields.String(metadata={"description": "ISO 8601 time, UTC"})
+
+
+class IncomingList(Page):
+    items = fields.List(fields.Nested(IncomingReferral))
+
+
+class ReceiptOut(Schema):
+    id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    received_by = fields.String()
+    received_at = fields.String(metadata={"description": "ISO 8601 time, UTC"})
+
+
+class DueItem(Schema):
+    archive_id = fields.String()
+    name = fields.String()
+    reason = fields.String(metadata={"enum": ["hypertension", "diabetes", "elderly_checkup"]})
+    last_date = fields.Date(allow_none=True, metadata={"description": "last follow-up / checkup, if any"})
+    due_since = fields.Date(metadata={"description": "day it became due"})
+
+
+class DueList(Schema):
+    village = fields.String()
+    as_of = fields.Date()
+    items = fields.List(fields.Nested(DueItem))
