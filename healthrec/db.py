@@ -1,11 +1,10 @@
 """The MongoDB connection (one client per process) and every index the services need.
 
 Production is MongoDB 7+; development and tests run FerretDB v1. Code here and in the
-services stays inside the subset both servers run the same way (see DESIGN.md §3).
+services stays inside the subset both servers run the same way (docs/database.md).
 """
 
 import threading
-from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
@@ -104,13 +103,6 @@ def ensure_indexes(db):
 
 def ping(db):
     db.client.admin.command("ping")
-
-
-def now():
-    """The current UTC time cut to the millisecond BSON keeps, so what is answered (or
-    hashed) now is what a later read returns."""
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def get_db():
