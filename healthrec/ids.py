@@ -62,6 +62,13 @@ class CodeLayout:
         return self.parse(code)[0]
 
 
+def site_layout():
+    """The archive-code layout this site uses (HEALTHREC_ARCHIVE_SERIAL_DIGITS)."""
+    from flask import current_app
+
+    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"])
+
+
 def prefix_range(prefix):
     """A query on string `_id`s that start with the digits `prefix`.
 

@@ -2,9 +2,9 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.common import ArchiveId
 from schemas.paging import Page, PageQuery
 
-ARCHIVE_ID = validate.Regexp(r"^\d{16}$", error="An archive id is 16 digits.")
 REQUEST_STATUSES = ("pending", "awaiting_consent", "active", "expired", "rejected",
                     "refused", "revoked", "withdrawn")
 CONSENT_METHODS = ("signature", "thumbprint", "verbal_witnessed", "electronic")
@@ -16,7 +16,7 @@ def not_blank(value):
 
 
 class AccessRequestIn(Schema):
-    archive_id = fields.String(required=True, validate=ARCHIVE_ID)
+    archive_id = ArchiveId(required=True)
     purpose = fields.String(required=True, validate=[validate.Length(max=200), not_blank], metadata={
         "description": "Short purpose (e.g. 慢病管理质量抽查); kept in clear in the audit trail, "
                        "so name no person here: details belong in `application`."})

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from healthrec.archives.rules import POPULATIONS
 from schemas.access import ConsentIn
+from schemas.common import ArchiveId
 from schemas.paging import Page, PageQuery
 
 PHONE = validate.Regexp(
@@ -166,7 +167,7 @@ class CloseRequest(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS))
     date = fields.Date(required=True)
     note = text(500)
-    duplicate_of = fields.String(metadata={"description": "with reason duplicate: the archive kept"})
+    duplicate_of = ArchiveId(metadata={"description": "with reason duplicate: the archive kept"})
 
     @validates_schema
     def reason_needs(self, data, **kwargs):

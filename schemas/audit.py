@@ -4,17 +4,16 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
+from schemas.common import ArchiveId
 from schemas.paging import Page, PageQuery
-
-ARCHIVE_ID = validate.Regexp(r"^\d{16}$", error="Give a 16-digit archive code.")
 
 
 class ArchivePath(Schema):
-    archive_id = fields.String(required=True, validate=ARCHIVE_ID)
+    archive_id = ArchiveId(required=True)
 
 
 class AuditQuery(PageQuery):
-    archive_id = fields.String(validate=ARCHIVE_ID)
+    archive_id = ArchiveId()
     actor = fields.String(validate=validate.Length(min=1, max=64))
     outcome = fields.String(validate=validate.Length(min=1, max=32),
                             metadata={"description": "ok, denied, conflict, ..."})

@@ -85,7 +85,8 @@ def keys():
 
 
 @pytest.fixture
-def app(devdb, keys):
+def app(request, devdb, keys):
+    """The app on a fresh database; `indirect` parametrisation overrides settings."""
     name = "test_" + uuid.uuid4().hex[:12]
     app = create_app({
         "ENV": "testing",
@@ -93,6 +94,7 @@ def app(devdb, keys):
         "MONGO_URI": devdb.uri,
         "DB_NAME": name,
         "KEYS": keys,
+        **getattr(request, "param", {}),
     })
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     with app.app_context():

@@ -20,17 +20,13 @@ from healthrec.clock import now, today
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
-from healthrec.ids import ArchiveCodeError, CodeLayout, IdCardError, parse_id_card, prefix_range
+from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, prefix_range, site_layout
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
 
 # Fields a list shows: the name is the only one decrypted for it.
 SUMMARY = ("village", "status", "name", "sex", "birth_date", "key_populations",
            "responsible_doctor", "completeness", "review", "version")
-
-
-def layout():
-    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"])
 
 
 def card_index(number):
@@ -81,7 +77,7 @@ def authorized(user, action, region, audit_as, archive_id=None):
 
 def _village_of(archive_id):
     try:
-        return layout().village_of(archive_id)
+        return site_layout().village_of(archive_id)
     except ArchiveCodeError as error:
         raise Invalid(str(error), {"id": [str(error)]}) from None
 
@@ -287,7 +283,7 @@ def create_archive(user, data):
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
     }
     try:
-        doc = locks.insert_numbered(layout(), village, lambda code: {
+        doc = locks.insert_numbered(site_layout(), village, lambda code: {
             "_id": code, **fixed, **_sealed(code, plain, rules.SEALED)})
     except Exception:
         if bi:
