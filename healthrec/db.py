@@ -47,8 +47,12 @@ INDEXES = {
         ([("at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     "audit_heads": [],
-    # Archives: scope is a range on the `_id` (the archive code), each filter leads an index.
+    # Archives: lists lead with their custody level (village, township or county), then
+    # the code; look-ups by ID card or name lead with the blind index.
     "archives": [
+        ([("village", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("township", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("county", ASCENDING), ("_id", ASCENDING)], {}),
         ([("id_card_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("status", ASCENDING), ("_id", ASCENDING)], {}),

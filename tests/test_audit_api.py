@@ -195,7 +195,7 @@ def test_the_printable_report_refuses_other_townships_and_bad_codes(client, trai
     assert refused.status_code == 403 and "text/html" in refused.content_type
     assert "411423101" in refused.get_data(as_text=True)
     bad = client.get("/archives/41142310110100/disclosures")
-    assert bad.status_code == 422 and "16-digit" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "16 digits" in bad.get_data(as_text=True)
 
 
 # --- Every audit query has an index ----------------------------------------------------

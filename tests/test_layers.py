@@ -19,7 +19,7 @@ CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
     "healthrec.ids", "healthrec.paging", "healthrec.extensions",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
-    "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.access.transitions",
+    "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
 }
 

@@ -75,7 +75,7 @@ def insert_numbered(layout, village, build):
 
 def identity_holder(bi, village):
     """The archive of `village` holding the ID card with blind index `bi`, if any."""
-    return get_db().archives.find_one({"_id": prefix_range(village), "id_card_bi": bi, **HOLDS_IDENTITY},
+    return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
                                       {"village": 1})
 
 

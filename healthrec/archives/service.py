@@ -13,6 +13,7 @@ from flask import current_app
 
 from healthrec.access import consents
 from healthrec.archives import locks, rules
+from healthrec.archives.custody import custody_fields, custody_query
 from healthrec.archives.policy import CREATE, READ, REVIEW, WRITE, authorize
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
@@ -20,7 +21,7 @@ from healthrec.clock import now, today
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
-from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, prefix_range, site_layout
+from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, site_layout
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
 
@@ -176,7 +177,7 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
     """One page of the archives within the user's scope that match every filter given."""
     region = village or user.region
     access = authorized(user, READ, region, "archive.search")
-    query = {"_id": prefix_range(region)}
+    query = custody_query(region)
     if name:
         query["name_bi"] = name_index(name)
     if id_card:
@@ -274,7 +275,7 @@ def create_archive(user, data):
         _lock_identity(user, bi, village, "archive.create")
     at = now()
     fixed = {
-        "village": village, "status": "open", "version": 1,
+        **custody_fields(village), "status": "open", "version": 1,
         "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
         "key_populations": plain["key_populations"],
         "responsible_doctor": plain.get("responsible_doctor"),

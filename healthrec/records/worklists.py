@@ -41,7 +41,7 @@ def followups_due(user, village, as_of=None):
         day = date.fromisoformat(doc["date"])
         last[key] = max(last.get(key, day), day)
     items = []
-    for doc in db.archives.find({"_id": prefix_range(village), "status": "open"}, dict.fromkeys(archives.SUMMARY, 1)):
+    for doc in db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1)):
         reasons = []  # (reason, last day, due since)
         for population in CHRONIC:
             if population in doc.get("key_populations", []):
