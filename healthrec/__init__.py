@@ -41,7 +41,7 @@ def create_app(config=None):
     if values["PROXY_HOPS"]:
         # Behind nginx the client address comes from X-Forwarded-For, for the audit log.
         hops = values["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     app.extensions["healthrec.db"] = db.database(values)
     app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)

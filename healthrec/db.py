@@ -8,12 +8,12 @@ import threading
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
-_clients = {}
+_clients: dict[str, MongoClient] = {}
 _lock = threading.Lock()
 
 # Every index MongoDB needs, declared once: {collection: [(keys, options), ...]}.
 # FerretDB only enforces the unique ones, but tests check each query shape has one here.
-INDEXES = {
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "users": [],
     "tokens": [([("username", ASCENDING)], {})],
     "login_failures": [

@@ -73,7 +73,8 @@ def start_devdb():
 def residents(count, rng):
     """`count` made-up residents of the demo township 柳河镇 with distinct ID cards."""
     places = list(demo.villages([demo.TOWNSHIPS[1]]))
-    people, cards = [], set()
+    people: list[dict] = []
+    cards: set[str] = set()
     while len(people) < count:
         _township, village, name, kind = rng.choice(places)
         person = demo.resident(rng, village, name, kind, None)
@@ -122,7 +123,7 @@ def main():
     uri, stop = (os.environ["MONGO_URI"], None) if os.environ.get("MONGO_URI") else start_devdb()
     name = "bench_" + uuid.uuid4().hex[:8]
     commands = Commands()
-    client = MongoClient(uri, event_listeners=[commands], tz_aware=True)
+    client: MongoClient = MongoClient(uri, event_listeners=[commands], tz_aware=True)
     try:
         app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "MONGO_URI": uri, "DB_NAME": name,
                           "KEYS": crypto.generate()})

@@ -146,7 +146,7 @@ def main():
 
     uri, stop = start_devdb()
     duplicates = Duplicates()
-    client = MongoClient(uri, tz_aware=True, event_listeners=[duplicates])
+    client: MongoClient = MongoClient(uri, tz_aware=True, event_listeners=[duplicates])
     db = client["bench_audit_" + uuid.uuid4().hex[:8]]
     try:
         ensure_indexes(db)

@@ -160,7 +160,7 @@ def main():
                 # Each round writes the records one by one, then as visits of VISIT forms, each
                 # into a fresh archive; raw pymongo then inserts the very documents the service
                 # stored (new ids), one by one and a visit at a time.
-                rates = {way: [] for way in ("service", "service_visits", "raw", "raw_visits")}
+                rates: dict[str, list[float]] = {way: [] for way in ("service", "service_visits", "raw", "raw_visits")}
                 db.create_collection("raw_records")  # not on the clock: FerretDB makes a table for it
                 for round_ in range(args.rounds):
                     one_by_one, by_visit = new_archive(user, 2 * round_ + 1), new_archive(user, 2 * round_ + 2)

@@ -82,7 +82,9 @@ def check(archive, today, child_max_age):
     Normalises `archive` in place: ID card numbers in their canonical form, and only the
     doctor's key-population flags kept.
     """
-    errors, warnings, card = {}, [], None
+    errors: dict[str, list[str]] = {}
+    warnings: list[dict] = []
+    card = None
 
     def add(field, message):
         errors.setdefault(field, []).append(message)

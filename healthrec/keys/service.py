@@ -108,9 +108,9 @@ def sealed_values(value, path=None):
         yield path, value
         return
     if isinstance(value, dict):
-        items = value.items()
+        items = list(value.items())
     elif isinstance(value, list):
-        items = enumerate(value)
+        items = list(enumerate(value))
     else:
         return
     for name, item in items:

@@ -33,14 +33,14 @@ def followups_due(user, village, as_of=None):
     as_of = as_of or today()
     year_start = date(as_of.year, 1, 1)
     db = get_db()
-    last = {}  # (archive id, population or "checkup") -> day of the latest one
+    last: dict[tuple[str, str], date] = {}  # (archive id, population or "checkup") -> latest day
     seen = db.records.find({"village": village, "current": True, "kind": {"$in": ["followup", "checkup"]}},
                            {"archive_id": 1, "kind": 1, "population": 1, "date": 1})
     for doc in seen:
         key = (doc["archive_id"], doc.get("population") if doc["kind"] == "followup" else "checkup")
         day = date.fromisoformat(doc["date"])
         last[key] = max(last.get(key, day), day)
-    items = []
+    items: list[dict] = []
     for doc in db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1)):
         reasons = []  # (reason, last day, due since)
         for population in CHRONIC:

@@ -35,7 +35,9 @@ def children(code):
 
 def parse_rows(text):
     """Check every row; return (rows, problems) where problems are (line, reason)."""
-    rows, problems, seen = [], [], set()
+    rows: list[dict] = []
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
     known = {doc["_id"] for doc in get_db().regions.find({}, {"_id": 1})}
     for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not fields or all(not f.strip() for f in fields):

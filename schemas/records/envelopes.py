@@ -34,7 +34,9 @@ class RecordBatchBody(Schema):
             try:
                 valid.append(validate_record(form))
             except ValidationError as error:
-                errors.update({f"records.{n}.{field}": messages for field, messages in error.messages.items()})
+                # validate_record always answers a dict of dotted field paths
+                errors.update({f"records.{n}.{field}": messages
+                               for field, messages in error.normalized_messages().items()})
         if errors:
             raise ValidationError(errors)
         return {"records": valid}
