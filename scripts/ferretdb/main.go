@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -35,7 +36,7 @@ func main() {
 		Listener: ferretdb.ListenerConfig{TCP: *addr},
 		Handler:  *backend,
 		// Only warnings: per-connection info lines would drown the test output.
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(quietDuplicates{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
 	}
 
 	switch *backend {
@@ -81,4 +82,30 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("-listen %s: only a loopback IP address is allowed", addr)
 	}
 	return nil
+}
+
+// quietDuplicates drops the error PostgreSQL's driver logs for each unique-index
+// violation, with the document it failed to insert. The app claims numbers and states by
+// inserting and expects such collisions (the client gets a duplicate key error), so they
+// would fill the log with documents.
+type quietDuplicates struct{ slog.Handler }
+
+func (h quietDuplicates) Handle(ctx context.Context, r slog.Record) error {
+	duplicate := false
+	r.Attrs(func(a slog.Attr) bool {
+		duplicate = a.Key == "err" && strings.Contains(a.Value.String(), "(SQLSTATE 23505)")
+		return !duplicate
+	})
+	if duplicate {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h quietDuplicates) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietDuplicates{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietDuplicates) WithGroup(name string) slog.Handler {
+	return quietDuplicates{h.Handler.WithGroup(name)}
 }
