@@ -5,12 +5,14 @@
 FerretDB v1.24.2 hands a top-level equality on a scalar field to PostgreSQL as
 `_jsonb->'field' @> value`. The indexes it creates for MongoDB's `createIndexes` are
 btrees on `(_jsonb->'field')`, which `@>` cannot use, so each such query reads the whole
-table. A GIN index on the same expression serves it (`jsonb_path_ops`: smaller and
-quicker to update than the default, and `@>` is all it needs to serve). For every index declared in
-`healthrec.db.INDEXES` this gives the collection's table a GIN index on the expression of
-the index's leading field (a dotted field as the path FerretDB uses: `_jsonb #> '{a,b}'`),
-and drops twins no longer declared. Run it after `flask indexes create`; running it again
-changes nothing.
+table. A GIN index on the same expression serves it; `jsonb_path_ops` is smaller and
+quicker to update than the default operator class, and `@>` is all it must serve.
+
+For every index declared in `healthrec.db.INDEXES` this gives the collection's table such
+a twin on the expression of the index's leading field, and drops twins no longer
+declared. A dotted field gets the path FerretDB would use, `_jsonb #> '{a,b}'`, though
+the embedded FerretDB leaves nested pushdown off and filters those fields itself. Run it
+after `flask indexes create`; running it again changes nothing.
 
 scripts/devdb runs this with libpq's PG* variables and psql on PATH set for the dev
 database's PostgreSQL. FerretDB keeps each database in a schema of that name; its
