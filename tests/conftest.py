@@ -1,5 +1,5 @@
-"""Fixtures: a real dev database (FerretDB via scripts/devdb, or MONGO_URI), a fresh
-database per test, the app, its clients and login helpers."""
+"""Fixtures: a real dev database (FerretDB on PostgreSQL or SQLite via scripts/devdb, or
+MONGO_URI), a fresh database per test, the app, its clients and login helpers."""
 
 import os
 import shutil
@@ -46,6 +46,8 @@ class DevDB:
     def __init__(self):
         self.env = dict(os.environ)
         self.external = bool(os.environ.get("MONGO_URI"))
+        # What FerretDB stores into; scripts/devdb has the same default.
+        self.backend = self.env.get("HEALTHREC_DEVDB_BACKEND") or "postgresql"
         self.own_dir = None
         if not self.external:
             # scripts/test names the port and folder; a bare `pytest` picks its own.
@@ -55,8 +57,8 @@ class DevDB:
                 self.env["HEALTHREC_DEVDB_DIR"] = self.own_dir
         self.uri = None
 
-    def run(self, action):
-        result = subprocess.run([str(ROOT / "scripts/devdb"), action], env=self.env,
+    def run(self, action, *args):
+        result = subprocess.run([str(ROOT / "scripts/devdb"), action, *args], env=self.env,
                                 capture_output=True, text=True, check=True)
         return result.stdout
 
