@@ -93,6 +93,8 @@ def app(devdb, keys):
         "MONGO_URI": devdb.uri,
         "DB_NAME": name,
         "KEYS": keys,
+        # Hundreds of logins: at the production cost they would take most of the run.
+        "PASSWORD_PROFILE": "cheapest",
     })
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     with app.app_context():
