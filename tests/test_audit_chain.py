@@ -118,9 +118,8 @@ def test_eight_writers_on_one_chain_leave_no_gap(db, staff):
     assert report["entries"] == db.audit.count_documents({})
 
 
-def test_denials_are_chained_like_any_entry(client, db, login):
-    headers = login("village_doctor", "411423101101")
-    assert client.get("/api/v1/audit", headers=headers).status_code == 403
+def test_denials_are_chained_like_any_entry(client, db, doctor):
+    assert client.get("/api/v1/audit", headers=doctor).status_code == 403
     denied = db.audit.find_one({"action": "audit.list"})
     assert denied["outcome"] == "denied" and denied["chain"] == TOWNSHIP
     assert audit.digest(denied) == denied["hash"]

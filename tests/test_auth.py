@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def token(client, username, password=PASSWORD):

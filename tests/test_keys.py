@@ -14,7 +14,7 @@ from healthrec import create_app, crypto
 from healthrec.crypto import KeyRing, KeyRingError
 from healthrec.db import client_for
 from healthrec.keys import service
-from tests.conftest import ROOT, free_port
+from tests.devdb import ROOT, free_port
 
 SAMPLES = "sealed_samples"
 NAMES = ["王秀英", "李建国", "张桂兰", "刘志强", "陈美华"]
