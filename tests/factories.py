@@ -6,6 +6,7 @@ imported from here. Everything but the users goes through the HTTP API, as clien
 import random
 from datetime import date, timedelta
 
+from healthrec import create_app
 from healthrec.auth import service as auth
 from healthrec.ids import fake_id_card
 from schemas.records import today
@@ -42,7 +43,13 @@ CAST = {
 }
 
 
-# --- Users and their tokens ------------------------------------------------------------
+# --- Service processes, users and their tokens -----------------------------------------
+
+def restarted(app, **changes):
+    """Another service process on the database of `app`, with `changes` to its settings."""
+    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE")
+    return create_app({name: app.config[name] for name in same} | changes)
+
 
 def make_user(app, username, role, region, password=PASSWORD):
     with app.app_context():

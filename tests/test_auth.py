@@ -1,8 +1,14 @@
-"""Token login, its failures, throttling and the users commands."""
+"""Token login, its failures, throttling, password hashing and the users commands."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
-from tests.factories import PASSWORD
+from argon2 import extract_parameters, profiles
+
+from tests.factories import PASSWORD, VILLAGE, restarted
+
+# What the service hashes with when HEALTHREC_PASSWORD_PROFILE is left out.
+DEFAULT_PROFILE = profiles.RFC_9106_LOW_MEMORY
 
 
 def token(client, username, password=PASSWORD):
@@ -140,3 +146,37 @@ def test_passwords_are_argon2id_hashes(db, make_user):
     stored = db.users.find_one({"_id": "liu.doctor"})["password"]
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_a_user_made_under_the_test_profile_logs_in_under_the_default_and_is_rehashed(app, db, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    assert extract_parameters(db.users.find_one({"_id": "liu.doctor"})["password"]) == profiles.CHEAPEST
+    client = restarted(app, PASSWORD_PROFILE="rfc_9106_low_memory").test_client()
+
+    assert token(client, "liu.doctor").status_code == 200
+    rehashed = db.users.find_one({"_id": "liu.doctor"})["password"]
+    assert extract_parameters(rehashed) == DEFAULT_PROFILE
+    assert token(client, "liu.doctor").status_code == 200
+    assert token(client, "liu.doctor", "not the password").status_code == 401
+    assert db.users.find_one({"_id": "liu.doctor"})["password"] == rehashed
+
+
+def test_an_unknown_user_costs_as_much_as_a_wrong_password(app, client, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    # An unknown user under the cheap profile first: the default profile must not reuse
+    # what that left behind.
+    assert token(client, "nobody", "not the password").status_code == 401
+    default = restarted(app, PASSWORD_PROFILE="rfc_9106_low_memory").test_client()
+    assert token(default, "liu.doctor").status_code == 200  # now hashed at the default cost
+
+    def quickest(username):
+        """The shortest of three failed logins: the others were slowed by whatever shares the machine."""
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert token(default, username, "not the password").status_code == 401
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    wrong_password, unknown_user = quickest("liu.doctor"), quickest("nobody")
+    assert unknown_user > wrong_password / 2, (unknown_user, wrong_password)
