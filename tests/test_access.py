@@ -76,7 +76,7 @@ def test_admin_cannot_request_clinical_data(client, db, people, archive_id):
         "archive_id": archive_id, "purpose": "抽查", "application": "申请", "days": 3})
     assert response.status_code == 403
     assert db.access_requests.count_documents({}) == 0
-    assert denials(db, "access.request")
+    assert [(e["actor"], e["archive_id"]) for e in denials(db, "access.request")] == [("admin", archive_id)]
 
 
 def test_rejection_needs_a_reason(client, db, people, archive_id):
@@ -117,7 +117,7 @@ def test_consent_is_recorded_by_the_archives_own_staff_only(client, db, people, 
     assert response.status_code == 403
     assert stored(db, created["id"])["status"] == "awaiting_consent"
     assert db.consents.count_documents({}) == 0
-    assert denials(db, "access.consent_granted")
+    assert [(e["actor"], e["grant"]) for e in denials(db, "access.consent_granted")] == [(who, created["id"])]
 
 
 def test_illegal_transitions_are_409_and_change_nothing(client, db, people, archive_id):

@@ -438,5 +438,5 @@ def test_every_read_write_and_denial_is_audited(client, db, doctor, login):
     assert all(e["region"] == VILLAGE for e in entries)
     assert entries[2]["detail"] == {"fields": ["allergies"], "version": 2}
     assert entries[3]["detail"]["filters"] == ["name"] and entries[3]["detail"]["shown"] == [archive_id]
-    assert entries[1]["purpose"] == "jurisdiction" and entries[1]["ip"]
+    assert entries[1]["purpose"] == "jurisdiction" and entries[1]["ip"] == "127.0.0.1"  # the test client's
     assert all(e["archive_id"] == archive_id for e in entries if e["action"] != "archive.search")

@@ -6,6 +6,7 @@ from datetime import date
 from healthrec.records import service
 from schemas.records import today
 from tests.factories import (
+    COUNTY,
     NEIGHBOUR,
     TOWNSHIP,
     VILLAGE,
@@ -30,39 +31,47 @@ def adult(client, headers, n, **changes):
 
 
 def due(client, headers, village=VILLAGE):
+    """The due list, in its order: (archive id, reason) -> item."""
     response = client.get("/api/v1/followups/due", query_string={"village": village}, headers=headers)
     assert response.status_code == 200, response.get_json()
-    return {(item["name"], item["reason"]): item for item in response.get_json()["items"]}
+    return {(item["archive_id"], item["reason"]): item for item in response.get_json()["items"]}
+
+
+def tenth(months_back):
+    """The 10th of the month `months_back` months before this one."""
+    year, month = divmod(today().year * 12 + today().month - 1 - months_back, 12)
+    return date(year, month + 1, 10)
 
 
 def test_the_due_list_names_who_needs_a_visit(client, doctor):
-    four_months = adult(client, doctor, 1, key_populations=["hypertension"])
+    overdue = adult(client, doctor, 1, key_populations=["hypertension"])
     last_week = adult(client, doctor, 2, key_populations=["hypertension"])
     never = adult(client, doctor, 3, key_populations=["diabetes"])
     elderly = make_archive(client, doctor, 4, born=years_ago(70))
     elderly_checked = make_archive(client, doctor, 5, born=years_ago(72))
     adult(client, doctor, 6)  # neither chronic nor elderly
-    post_record(client, doctor, four_months, hypertension(days_ago(200)))
-    post_record(client, doctor, four_months, hypertension(days_ago(122)))
-    post_record(client, doctor, last_week, hypertension(days_ago(7)))
-    post_record(client, doctor, elderly, checkup(date=date(today().year - 1, 11, 20).isoformat()))
-    post_record(client, doctor, elderly_checked, checkup(date=today().isoformat()))
+    last_year = date(today().year - 1, 1, 10)  # before tenth(5) whatever today is
+    make_record(client, doctor, overdue, hypertension(tenth(7).isoformat()))
+    make_record(client, doctor, overdue, hypertension(tenth(5).isoformat()))
+    make_record(client, doctor, last_week, hypertension(days_ago(7)))
+    make_record(client, doctor, elderly, checkup(date=last_year.isoformat()))
+    make_record(client, doctor, elderly_checked, checkup(date=today().isoformat()))
 
     items = due(client, doctor)
-    assert set(items) == {("李秀英1", "hypertension"), ("李秀英3", "diabetes"), ("李秀英4", "elderly_checkup")}
-    overdue = items[("李秀英1", "hypertension")]
-    assert overdue["archive_id"] == four_months and overdue["last_date"] == days_ago(122)
-    assert overdue["due_since"] < today().isoformat()
-    assert items[("李秀英3", "diabetes")]["last_date"] is None
-    assert items[("李秀英4", "elderly_checkup")]["due_since"] == f"{today().year}-01-01"
-    assert never and last_week and elderly_checked
+    # Never seen first, then the longest overdue; last_week and elderly_checked are not due.
+    assert list(items) == [(never, "diabetes"), (elderly, "elderly_checkup"), (overdue, "hypertension")]
+    assert [(item["name"], item["last_date"], item["due_since"]) for item in items.values()] == [
+        ("李秀英3", None, None),
+        ("李秀英4", last_year.isoformat(), f"{today().year}-01-01"),  # no checkup this year
+        ("李秀英1", tenth(5).isoformat(), tenth(2).isoformat()),  # three months after the last follow-up
+    ]
 
 
 def test_a_diabetes_follow_up_does_not_count_for_hypertension(client, doctor):
     both = adult(client, doctor, 1, key_populations=["hypertension", "diabetes"])
     post_record(client, doctor, both, {"kind": "followup", "population": "diabetes", "date": days_ago(3),
                                 "fasting_glucose": 6.1, "adherence": "regular", "control": "satisfactory"})
-    assert set(due(client, doctor)) == {("李秀英1", "hypertension")}
+    assert list(due(client, doctor)) == [(both, "hypertension")]
 
 
 def test_an_amended_date_moves_the_follow_up(client, doctor):
@@ -70,19 +79,22 @@ def test_an_amended_date_moves_the_follow_up(client, doctor):
     record = make_record(client, doctor, patient, hypertension(days_ago(3)))
     assert due(client, doctor) == {}
     amend(client, doctor, patient, record["id"], {"date": days_ago(130)}, "日期录入错误")
-    assert set(due(client, doctor)) == {("李秀英1", "hypertension")}
+    assert list(due(client, doctor)) == [(patient, "hypertension")]
 
 
 def test_closed_archives_leave_the_due_list(client, doctor):
     patient = adult(client, doctor, 1, key_populations=["hypertension"])
-    client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)}, headers=doctor)
+    assert list(due(client, doctor)) == [(patient, "hypertension")]
+    closed = client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)},
+                         headers=doctor)
+    assert closed.status_code == 200, closed.get_json()
     assert due(client, doctor) == {}
 
 
 def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor, township, login):
-    adult(client, doctor, 1, key_populations=["hypertension"])
-    assert set(due(client, township))
-    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", "411423")):
+    patient = adult(client, doctor, 1, key_populations=["hypertension"])
+    assert list(due(client, township)) == [(patient, "hypertension")]
+    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", COUNTY)):
         response = client.get("/api/v1/followups/due", query_string={"village": VILLAGE},
                               headers=login(role, region))
         assert response.status_code == 403
