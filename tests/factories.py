@@ -198,6 +198,8 @@ def timeline(client, headers, archive_id, **query):
 # --- Access requests -------------------------------------------------------------------
 
 SELF_SIGNED = {"decision": "granted", "given_by": "self", "method": "signature"}
+GUARDIAN_VERBAL = {"decision": "granted", "given_by": "guardian", "guardian_name": "赵建国",
+                   "relation": "儿子", "method": "verbal_witnessed", "witness": "孙丽"}
 
 
 def file_request(client, headers, archive_id, days=7, purpose="慢病管理质量抽查"):

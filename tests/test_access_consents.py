@@ -1,9 +1,6 @@
 """The consent log: append-only, per archive, enrolment and access consent alike."""
 
-from tests.factories import SELF_SIGNED, VILLAGE, approve, file_request, post_archive, step
-
-GUARDIAN_VERBAL = {"decision": "granted", "given_by": "guardian", "guardian_name": "赵建国",
-                   "relation": "儿子", "method": "verbal_witnessed", "witness": "孙丽"}
+from tests.factories import GUARDIAN_VERBAL, SELF_SIGNED, VILLAGE, approve, file_request, post_archive, step
 
 
 def consents(client, headers, archive_id):
