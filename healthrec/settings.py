@@ -7,6 +7,8 @@ import os
 import secrets
 import warnings
 
+from argon2 import profiles
+
 DEFAULTS = {
     "ENV": "development",
     "MONGO_URI": "mongodb://127.0.0.1:27027/",
@@ -24,6 +26,15 @@ DEFAULTS = {
     "PAGE_SIZE": 50,
     "ARCHIVE_SERIAL_DIGITS": 4,
     "PROXY_HOPS": 0,
+    "PASSWORD_PROFILE": "rfc_9106_low_memory",
+}
+
+# argon2id parameters by name. The cheapest one makes a hash in microseconds: it lets a
+# test suite log in hundreds of times, and would let an attacker with the users
+# collection try passwords as fast, so production refuses it.
+PASSWORD_PROFILES = {
+    "rfc_9106_low_memory": profiles.RFC_9106_LOW_MEMORY,  # argon2-cffi's recommendation
+    "cheapest": profiles.CHEAPEST,
 }
 
 INTEGERS = {name for name, value in DEFAULTS.items() if isinstance(value, int)}
@@ -60,6 +71,13 @@ def finalise(settings):
     if settings["ARCHIVE_SERIAL_DIGITS"] not in (4, 5):
         raise SettingsError("HEALTHREC_ARCHIVE_SERIAL_DIGITS must be 4 (16-digit archive codes, the "
                             "provincial plan) or 5 (17 digits, the national layout)")
+    profile = settings["PASSWORD_PROFILE"]
+    if profile not in PASSWORD_PROFILES:
+        raise SettingsError(f"HEALTHREC_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "
+                            f"got {profile!r}")
+    if settings["ENV"] == "production" and profile == "cheapest":
+        raise SettingsError("HEALTHREC_PASSWORD_PROFILE=cheapest is for tests only: password hashes made with it "
+                            "are cheap to crack; leave the setting out in production")
     if not settings.get("SECRET_KEY"):
         if settings["ENV"] == "production":
             raise SettingsError("HEALTHREC_SECRET_KEY must be set in production (a long random string)")

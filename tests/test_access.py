@@ -1,65 +1,12 @@
 """Access requests: the state machine, who may take each step, and what a refusal leaves."""
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from healthrec.ids import fake_id_card
+from tests.factories import SELF_SIGNED, TOWNSHIP, VILLAGE, approve, file_request, step
 from tests.querycheck import unsupported, watched
-
-ROSTER = {
-    "sup": ("supervisor", "411423"),
-    "staff": ("township_staff", "411423101"),
-    "staff2": ("township_staff", "411423101"),
-    "town2": ("township_staff", "411423001"),
-    "doc": ("village_doctor", "411423101101"),
-    "doc2": ("village_doctor", "411423101102"),
-    "far": ("village_doctor", "411424101101"),
-    "admin": ("admin", "411423"),
-}
-SELF_SIGNED = {"decision": "granted", "given_by": "self", "method": "signature"}
-
-
-@pytest.fixture
-def people(login):
-    """Bearer headers by roster name; each user is created on first use."""
-    class People(dict):
-        def __missing__(self, name):
-            role, region = ROSTER[name]
-            self[name] = login(role, region, name)
-            return self[name]
-    return People()
-
-
-def make_archive(client, headers, village="411423101101"):
-    born = date(1948, 5, 12)
-    response = client.post("/api/v1/archives", headers=headers, json={
-        "village_code": village, "name": "李桂芝", "sex": "female", "birth_date": born.isoformat(),
-        "id_card": fake_id_card(birth_date=born, sex="female")})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-@pytest.fixture
-def archive_id(client, people):
-    return make_archive(client, people["doc"])
-
-
-def file_request(client, headers, archive_id, days=7, purpose="慢病管理质量抽查"):
-    response = client.post("/api/v1/access-requests", headers=headers, json={
-        "archive_id": archive_id, "purpose": purpose, "days": days,
-        "application": "县卫健委慢病科申请查阅该档案高血压随访记录,用于季度质量抽查。"})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def step(client, headers, request_id, name, body=None):
-    return client.post(f"/api/v1/access-requests/{request_id}/{name}", headers=headers, json=body or {})
-
-
-def approve(client, headers, request_id):
-    return step(client, headers, request_id, "decision", {"decision": "approve"})
 
 
 def stored(db, request_id):
@@ -119,7 +66,7 @@ def test_days_are_capped_and_bad_input_names_the_field(client, db, people, archi
 
 def test_request_for_a_missing_archive_is_404(client, db, people):
     response = client.post("/api/v1/access-requests", headers=people["sup"], json={
-        "archive_id": "4114231011019999", "purpose": "抽查", "application": "申请", "days": 3})
+        "archive_id": VILLAGE + "9999", "purpose": "抽查", "application": "申请", "days": 3})
     assert response.status_code == 404
     assert db.access_requests.count_documents({}) == 0
 
@@ -129,7 +76,7 @@ def test_admin_cannot_request_clinical_data(client, db, people, archive_id):
         "archive_id": archive_id, "purpose": "抽查", "application": "申请", "days": 3})
     assert response.status_code == 403
     assert db.access_requests.count_documents({}) == 0
-    assert denials(db, "access.request")
+    assert [(e["actor"], e["archive_id"]) for e in denials(db, "access.request")] == [("admin", archive_id)]
 
 
 def test_rejection_needs_a_reason(client, db, people, archive_id):
@@ -145,7 +92,7 @@ def test_only_the_archives_township_decides(client, db, people, archive_id, who)
     created = file_request(client, people["sup" if who != "sup" else "doc2"], archive_id)
     response = approve(client, people[who], created["id"])
     assert response.status_code == 403
-    assert "411423101" in response.get_json()["detail"]
+    assert TOWNSHIP in response.get_json()["detail"]
     assert stored(db, created["id"])["status"] == "pending"
     assert denials(db, "access.approve")[0]["actor"] == who
 
@@ -170,7 +117,7 @@ def test_consent_is_recorded_by_the_archives_own_staff_only(client, db, people, 
     assert response.status_code == 403
     assert stored(db, created["id"])["status"] == "awaiting_consent"
     assert db.consents.count_documents({}) == 0
-    assert denials(db, "access.consent_granted")
+    assert [(e["actor"], e["grant"]) for e in denials(db, "access.consent_granted")] == [(who, created["id"])]
 
 
 def test_illegal_transitions_are_409_and_change_nothing(client, db, people, archive_id):

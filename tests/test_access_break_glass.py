@@ -2,10 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests import test_access as shared
-
-# The access tests share their cast of users and an archive to ask about.
-people, archive_id = shared.people, shared.archive_id
+from tests.factories import COUNTY, FAR_COUNTY, TOWNSHIP, URBAN, URBAN_TOWNSHIP, VILLAGE, make_archive, resident
 
 REASON = "车祸送急诊,患者昏迷,需查过敏史和既往史"
 
@@ -27,10 +24,11 @@ def test_clinician_outside_scope_opens_reads_and_is_audited(client, db, people, 
 
     read = client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
     assert read.status_code == 200
-    assert read.get_json()["name"] == "李桂芝"
+    assert read.get_json()["name"] == resident()["name"]
     entry = db.audit.find_one({"action": "archive.read", "actor": "far", "outcome": "ok"})
     assert entry["grant"] == opening["id"] and "break-glass" in entry["purpose"]
-    assert db.audit.find_one({"action": "break_glass.open", "grant": opening["id"]})
+    opened = db.audit.find_one({"action": "break_glass.open", "grant": opening["id"]})
+    assert (opened["actor"], opened["outcome"], opened["archive_id"]) == ("far", "ok", archive_id)
     assert REASON not in str(list(db.break_glass.find())) + str(list(db.audit.find()))
 
 
@@ -40,7 +38,8 @@ def test_the_opening_ends_after_its_hours(client, db, people, archive_id):
                               {"$set": {"valid_until": datetime.now(UTC) - timedelta(seconds=1)}})
     read = client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
     assert read.status_code == 403
-    assert db.audit.find_one({"action": "archive.read", "actor": "far", "outcome": "denied"})
+    [refused] = db.audit.find({"action": "archive.read", "actor": "far", "outcome": "denied"})
+    assert refused["archive_id"] == archive_id
 
 
 def test_hours_are_configurable(client, people, archive_id, app):
@@ -66,7 +65,7 @@ def test_who_may_not_break_glass(client, db, people, archive_id):
         assert "clinicians" in response.get_json()["detail"]
     own = open_glass(client, people["staff"], archive_id)
     assert own.status_code == 409 and "your own scope" in own.get_json()["detail"]
-    assert open_glass(client, people["far"], "4114231011019999").status_code == 404
+    assert open_glass(client, people["far"], VILLAGE + "9999").status_code == 404
     assert db.break_glass.count_documents({}) == 0
     assert db.audit.count_documents({"action": "break_glass.open", "outcome": "denied"}) == 3
 
@@ -101,9 +100,7 @@ def test_openings_wait_in_the_townships_review_queue(client, db, people, archive
 
 
 def test_supervisors_see_counts_per_township(client, db, people, archive_id):
-    urban = client.post("/api/v1/archives", headers=people["town2"], json={
-        "village_code": "411423001001", "name": "周强", "sex": "male", "birth_date": "2025-01-02",
-        "guardian": {"name": "周父", "relation": "father"}}).get_json()["id"]
+    urban = make_archive(client, people["town2"], n=1, village_code=URBAN)
     first = open_glass(client, people["far"], archive_id).get_json()
     open_glass(client, people["doc"], urban)
     open_glass(client, people["doc2"], archive_id)
@@ -112,21 +109,21 @@ def test_supervisors_see_counts_per_township(client, db, people, archive_id):
     response = client.get("/api/v1/break-glass/counts", headers=people["sup"])
     assert response.status_code == 200
     body = response.get_json()
-    assert body["region"] == "411423"
+    assert body["region"] == COUNTY
     assert body["townships"] == [
-        {"township": "411423001", "name": "城关街道", "openings": 1, "unreviewed": 1},
-        {"township": "411423101", "name": "柳河镇", "openings": 2, "unreviewed": 1},
+        {"township": URBAN_TOWNSHIP, "name": "城关街道", "openings": 1, "unreviewed": 1},
+        {"township": TOWNSHIP, "name": "柳河镇", "openings": 2, "unreviewed": 1},
     ]
-    one = client.get("/api/v1/break-glass/counts?region=411423101", headers=people["sup"]).get_json()
-    assert [t["township"] for t in one["townships"]] == ["411423101"]
+    one = client.get(f"/api/v1/break-glass/counts?region={TOWNSHIP}", headers=people["sup"]).get_json()
+    assert [t["township"] for t in one["townships"]] == [TOWNSHIP]
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     later = client.get(f"/api/v1/break-glass/counts?since={tomorrow}", headers=people["sup"]).get_json()
     assert later["townships"] == []
 
 
 def test_counts_are_for_supervisors_of_the_region(client, login, people):
-    other = login("supervisor", "411424", "sup424")
-    assert client.get("/api/v1/break-glass/counts?region=411423", headers=other).status_code == 403
+    other = login("supervisor", FAR_COUNTY, "sup424")
+    assert client.get(f"/api/v1/break-glass/counts?region={COUNTY}", headers=other).status_code == 403
     assert client.get("/api/v1/break-glass/counts", headers=people["staff"]).status_code == 403
     bad = client.get("/api/v1/break-glass/counts?region=41x", headers=people["sup"])
     assert bad.status_code == 422 and "region" in bad.get_json()["errors"]

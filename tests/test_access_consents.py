@@ -1,16 +1,6 @@
 """The consent log: append-only, per archive, enrolment and access consent alike."""
 
-from datetime import date
-
-from healthrec.ids import fake_id_card
-from tests import test_access as shared
-from tests.test_access import SELF_SIGNED, approve, file_request, step
-
-# The access tests share their cast of users and an archive to ask about.
-people, archive_id = shared.people, shared.archive_id
-
-GUARDIAN_VERBAL = {"decision": "granted", "given_by": "guardian", "guardian_name": "赵建国",
-                   "relation": "儿子", "method": "verbal_witnessed", "witness": "孙丽"}
+from tests.factories import GUARDIAN_VERBAL, SELF_SIGNED, VILLAGE, approve, file_request, post_archive, step
 
 
 def consents(client, headers, archive_id):
@@ -81,16 +71,14 @@ def test_consent_log_is_for_those_who_may_read_the_archive(client, db, people, a
     assert consents(client, people["doc"], archive_id).status_code == 200
     for who in ("doc2", "town2", "sup"):
         assert consents(client, people[who], archive_id).status_code == 403
-    assert consents(client, people["doc"], "4114231011019999").status_code == 404
+    assert consents(client, people["doc"], VILLAGE + "9999").status_code == 404
     reads = list(db.audit.find({"action": "consent.read"}))
     assert sorted(e["outcome"] for e in reads) == ["denied"] * 3 + ["not_found", "ok"]
 
 
 def test_consent_given_at_creation_opens_the_log(client, db, people):
-    born = {"village_code": "411423101101", "name": "钱秀英", "sex": "female", "birth_date": "1950-03-02",
-            "id_card": fake_id_card(birth_date=date(1950, 3, 2), sex="female")}
-    response = client.post("/api/v1/archives", headers=people["doc"],
-                           json={**born, "enrolment_consent": {"given_by": "self", "method": "thumbprint"}})
+    response = post_archive(client, people["doc"], n=1,
+                            enrolment_consent={"given_by": "self", "method": "thumbprint"})
     assert response.status_code == 201, response.get_json()
     log = consents(client, people["staff"], response.get_json()["id"]).get_json()
     assert [(e["kind"], e["decision"], e["method"], e["recorded_by"]) for e in log] == [
@@ -98,10 +86,8 @@ def test_consent_given_at_creation_opens_the_log(client, db, people):
 
 
 def test_refused_enrolment_creates_no_archive(client, db, people):
-    born = {"village_code": "411423101101", "name": "钱秀英", "sex": "female", "birth_date": "1950-03-02"}
-    response = client.post("/api/v1/archives", headers=people["doc"], json={
-        **born, "enrolment_consent": {"decision": "refused", "given_by": "self", "method": "verbal_witnessed",
-                                      "witness": "孙丽"}})
+    response = post_archive(client, people["doc"], n=1, enrolment_consent={
+        "decision": "refused", "given_by": "self", "method": "verbal_witnessed", "witness": "孙丽"})
     assert response.status_code == 422
     assert "consent" in response.get_json()["errors"]["enrolment_consent"]["decision"][0]
     assert db.archives.count_documents({}) == 0 and db.consents.count_documents({}) == 0

@@ -2,22 +2,11 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from tests import test_access as shared
-from tests.test_access import SELF_SIGNED, approve, file_request, step
-
-# The access tests share their cast of users and an archive to ask about.
-people, archive_id = shared.people, shared.archive_id
+from tests.factories import COUNTY, SELF_SIGNED, approve, file_request, granted, make_archive, resident, step
 
 
 def read(client, headers, archive_id):
     return client.get(f"/api/v1/archives/{archive_id}", headers=headers)
-
-
-def granted(client, people, archive_id, who="sup"):
-    created = file_request(client, people[who], archive_id)
-    approve(client, people["staff"], created["id"])
-    step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
-    return created
 
 
 def test_supervisor_reads_only_after_approval_and_consent_until_revoked(client, db, people, archive_id):
@@ -40,7 +29,7 @@ def test_supervisor_reads_only_after_approval_and_consent_until_revoked(client, 
     assert step(client, people["doc"], created["id"], "consent", SELF_SIGNED).get_json()["status"] == "active"
     response = reads()
     assert response.status_code == 200
-    assert response.get_json()["name"] == "李桂芝"
+    assert response.get_json()["name"] == resident()["name"]
     timeline = client.get(f"/api/v1/archives/{archive_id}/records", headers=people["sup"]).get_json()
     assert [r["assessment"] for r in timeline["items"]] == ["高血压复诊"]
 
@@ -81,7 +70,7 @@ def test_the_next_read_after_expiry_or_withdrawal_is_403(client, db, people, arc
 
 def test_a_grant_is_the_requesters_alone_and_for_reading_only(client, login, people, archive_id):
     granted(client, people, archive_id, who="far")
-    other = login("supervisor", "411423", "sup.other")
+    other = login("supervisor", COUNTY, "sup.other")
     assert read(client, other, archive_id).status_code == 403
     current = read(client, people["far"], archive_id)
     assert current.status_code == 200
@@ -92,10 +81,7 @@ def test_a_grant_is_the_requesters_alone_and_for_reading_only(client, login, peo
 
 def test_a_grant_does_not_reach_other_archives(client, people, archive_id):
     granted(client, people, archive_id)
-    born = "1960-02-03"
-    second = client.post("/api/v1/archives", headers=people["doc"], json={
-        "village_code": "411423101101", "name": "钱伟", "sex": "male", "birth_date": born,
-        "guardian": {"name": "钱母", "relation": "mother"}}).get_json()["id"]
+    second = make_archive(client, people["doc"], n=1)
     assert read(client, people["sup"], second).status_code == 403
     assert read(client, people["sup"], archive_id).status_code == 200
 

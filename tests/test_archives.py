@@ -8,64 +8,30 @@ import pytest
 from stdnum.cn import ric
 
 from healthrec.ids import fake_id_card
-
-VILLAGE, NEIGHBOUR, URBAN, FAR = "411423101101", "411423101102", "411423001001", "411424101101"
-TOWNSHIP = "411423101"
-
-
-def years_ago(years, days=0):
-    today = date.today()
-    try:
-        day = today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        day = today.replace(year=today.year - years, day=28)
-    return day - timedelta(days=days)
-
-
-def resident(n=0, **changes):
-    """A complete archive body for a distinct resident `n` of VILLAGE."""
-    born = changes.pop("born", date(1958, 4, 12) + timedelta(days=n))
-    sex = changes.get("sex", "female")
-    body = {
-        "village_code": VILLAGE, "name": f"李秀英{n or ''}", "sex": sex, "birth_date": born.isoformat(),
-        "id_card": fake_id_card(random.Random(n), born, sex), "phone": "13912345678",
-        "address": "柳河村2组8号", "family_history": [{"relation": "father", "condition": "高血压"}],
-        "past_history": {"diseases": [{"name": "2型糖尿病", "date": "2015-06"}]}, "allergies": [],
-    }
-    body.update(changes)
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def create(client, headers, **changes):
-    return client.post("/api/v1/archives", json=resident(**changes), headers=headers)
-
-
-@pytest.fixture
-def doctor(login):
-    return login("village_doctor", VILLAGE)
-
-
-@pytest.fixture
-def township(login):
-    return login("township_staff", TOWNSHIP)
-
-
-def if_match(headers, response):
-    return {**headers, "If-Match": response.headers["ETag"]}
+from tests.factories import (
+    FAR,
+    NEIGHBOUR,
+    TOWNSHIP,
+    VILLAGE,
+    if_match,
+    post_archive,
+    resident,
+    years_ago,
+)
 
 
 def assert_invalid(response, *fields):
     assert response.status_code == 422, response.get_json()
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert set(fields) <= set(body["errors"]), body
+    assert set(body["errors"]) == set(fields), body
     return body
 
 
 # --- Create --------------------------------------------------------------------------
 
 def test_create_gives_a_code_under_the_village_and_the_archive_decrypted(client, doctor):
-    response = create(client, doctor, key_populations=["hypertension"])
+    response = post_archive(client, doctor, key_populations=["hypertension"])
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["id"] == VILLAGE + "0001"
@@ -77,13 +43,13 @@ def test_create_gives_a_code_under_the_village_and_the_archive_decrypted(client,
     assert body["completeness"] == {"complete": True, "missing": []}
     assert body["key_populations"] == ["elderly", "hypertension"]  # elderly from the birth date
     assert response.headers["Cache-Control"] == "no-store"
-    second = create(client, doctor, n=1)
+    second = post_archive(client, doctor, n=1)
     assert second.get_json()["id"] == VILLAGE + "0002"
 
 
 def test_same_id_card_again_is_409_with_the_existing_id(client, db, doctor):
-    first = create(client, doctor).get_json()
-    again = create(client, doctor, name="李秀瑛")
+    first = post_archive(client, doctor).get_json()
+    again = post_archive(client, doctor, name="李秀瑛")
     assert again.status_code == 409
     assert again.mimetype == "application/problem+json"
     assert again.get_json()["existing_id"] == first["id"]
@@ -91,9 +57,9 @@ def test_same_id_card_again_is_409_with_the_existing_id(client, db, doctor):
 
 
 def test_a_second_archive_outside_your_scope_only_says_registered_elsewhere(client, db, doctor, login):
-    create(client, doctor)
+    post_archive(client, doctor)
     neighbour = login("village_doctor", NEIGHBOUR)
-    again = create(client, neighbour, village_code=NEIGHBOUR)
+    again = post_archive(client, neighbour, village_code=NEIGHBOUR)
     assert again.status_code == 409
     body = again.get_json()
     assert "existing_id" not in body
@@ -101,13 +67,13 @@ def test_a_second_archive_outside_your_scope_only_says_registered_elsewhere(clie
     assert db.archives.count_documents({}) == 1
     # Township staff manage both villages and are told which archive it is.
     staff = login("township_staff", TOWNSHIP)
-    assert create(client, staff, village_code=NEIGHBOUR).get_json()["existing_id"] == VILLAGE + "0001"
+    assert post_archive(client, staff, village_code=NEIGHBOUR).get_json()["existing_id"] == VILLAGE + "0001"
 
 
 def test_bad_check_digit_is_422_naming_id_card_and_writes_nothing(client, db, doctor):
     card = resident()["id_card"]
     wrong = card[:17] + ("0" if card[17] != "0" else "1")
-    body = assert_invalid(create(client, doctor, id_card=wrong), "id_card")
+    body = assert_invalid(post_archive(client, doctor, id_card=wrong), "id_card")
     assert "check digit" in body["errors"]["id_card"][0]
     assert db.archives.count_documents({}) == 0
     assert db.identities.count_documents({}) == 0
@@ -116,23 +82,23 @@ def test_bad_check_digit_is_422_naming_id_card_and_writes_nothing(client, db, do
 
 def test_id_card_must_agree_with_birth_date_and_sex(client, db, doctor):
     card = resident()["id_card"]  # a woman born 1958-04-12
-    body = assert_invalid(create(client, doctor, id_card=card, birth_date="1958-04-13"), "birth_date", "id_card")
+    body = assert_invalid(post_archive(client, doctor, id_card=card, birth_date="1958-04-13"), "birth_date", "id_card")
     assert "1958-04-12" in body["errors"]["birth_date"][0]
-    assert_invalid(create(client, doctor, id_card=card, sex="male"), "sex", "id_card")
+    assert_invalid(post_archive(client, doctor, id_card=card, sex="male"), "sex", "id_card")
     assert db.archives.count_documents({}) == 0
 
 
 def test_lower_case_x_is_stored_upper_case(client, doctor):
     born = date(1958, 4, 12)
     number = next(c for c in (fake_id_card(random.Random(i), born, "female") for i in range(500)) if c.endswith("X"))
-    response = create(client, doctor, id_card=number.lower())
+    response = post_archive(client, doctor, id_card=number.lower())
     assert response.status_code == 201
     assert response.get_json()["id_card"] == number
 
 
 def test_unknown_birthplace_is_a_warning_not_an_error(client, doctor):
     body = "41142319580412002"  # 411423 did not exist before 1997
-    response = create(client, doctor, id_card=body + ric.calc_check_digit(body + "0"))
+    response = post_archive(client, doctor, id_card=body + ric.calc_check_digit(body + "0"))
     assert response.status_code == 201
     warning = response.get_json()["warnings"][0]
     assert warning["field"] == "id_card" and "411423" in warning["message"]
@@ -140,11 +106,11 @@ def test_unknown_birthplace_is_a_warning_not_an_error(client, doctor):
 
 def test_without_id_card_a_guardian_is_required(client, db, doctor):
     newborn = {"born": date.today() - timedelta(days=20), "sex": "male", "id_card": None, "phone": None}
-    body = assert_invalid(create(client, doctor, **newborn), "guardian")
+    body = assert_invalid(post_archive(client, doctor, **newborn), "guardian")
     assert "guardian" in body["detail"]
     assert db.archives.count_documents({}) == 0
     guardian = {"name": "王芳", "relation": "mother", "phone": "13700001111"}
-    response = create(client, doctor, guardian=guardian, **newborn)
+    response = post_archive(client, doctor, guardian=guardian, **newborn)
     assert response.status_code == 201, response.get_json()
     archive = response.get_json()
     assert archive["guardian"] == guardian
@@ -154,10 +120,10 @@ def test_without_id_card_a_guardian_is_required(client, db, doctor):
 
 
 def test_a_minor_without_guardian_is_incomplete(client, doctor):
-    archive = create(client, doctor, born=years_ago(12), sex="male", id_card=None,
+    archive = post_archive(client, doctor, born=years_ago(12), sex="male", id_card=None,
                      guardian={"name": "赵强", "relation": "father"}).get_json()
     assert "guardian" not in archive["completeness"]["missing"]
-    teen = create(client, doctor, n=3, born=years_ago(16), sex="male").get_json()
+    teen = post_archive(client, doctor, n=3, born=years_ago(16), sex="male").get_json()
     assert teen["completeness"]["missing"] == ["guardian"]
 
 
@@ -172,51 +138,52 @@ def test_a_minor_without_guardian_is_incomplete(client, doctor):
     ({"guardian": {"name": "王芳"}}, "guardian"),
 ])
 def test_malformed_fields_are_named(client, db, doctor, changes, field):
-    assert_invalid(create(client, doctor, **changes), field)
+    assert_invalid(post_archive(client, doctor, **changes), field)
     assert db.archives.count_documents({}) == 0
 
 
 def test_logic_checks_are_named(client, db, doctor, township):
-    assert_invalid(create(client, doctor, born=date.today() + timedelta(days=3), id_card=None,
+    assert_invalid(post_archive(client, doctor, born=date.today() + timedelta(days=3), id_card=None,
                           guardian={"name": "王芳", "relation": "mother"}), "birth_date")
-    assert_invalid(create(client, doctor, key_populations=["maternal"], sex="male"), "key_populations")
-    young = assert_invalid(create(client, doctor, born=years_ago(30), key_populations=["elderly"]), "key_populations")
+    assert_invalid(post_archive(client, doctor, key_populations=["maternal"], sex="male"), "key_populations")
+    young = assert_invalid(post_archive(client, doctor, born=years_ago(30), key_populations=["elderly"]),
+                           "key_populations")
     assert "birth date" in young["errors"]["key_populations"][0]
-    assert_invalid(create(client, township, village_code="411423101199"), "village_code")
-    assert_invalid(create(client, doctor, responsible_doctor="nobody"), "responsible_doctor")
+    assert_invalid(post_archive(client, township, village_code="411423101199"), "village_code")
+    assert_invalid(post_archive(client, doctor, responsible_doctor="nobody"), "responsible_doctor")
     assert db.archives.count_documents({}) == 0
     assert db.identities.count_documents({}) == 0
 
 
 def test_responsible_doctor_must_serve_the_village(client, doctor, login, make_user):
     make_user("wang.doctor", "village_doctor", NEIGHBOUR)
-    body = assert_invalid(create(client, doctor, responsible_doctor="wang.doctor"), "responsible_doctor")
+    body = assert_invalid(post_archive(client, doctor, responsible_doctor="wang.doctor"), "responsible_doctor")
     assert NEIGHBOUR not in body["errors"]["responsible_doctor"][0]
     make_user("liu.doctor", "village_doctor", VILLAGE)
     staff = login("township_staff", TOWNSHIP)
-    archive = create(client, staff, responsible_doctor="liu.doctor").get_json()
+    archive = post_archive(client, staff, responsible_doctor="liu.doctor").get_json()
     assert archive["responsible_doctor"] == "liu.doctor"
 
 
 def test_doctor_set_and_derived_key_populations(client, doctor):
-    mother = create(client, doctor, born=years_ago(28), key_populations=["maternal"]).get_json()
+    mother = post_archive(client, doctor, born=years_ago(28), key_populations=["maternal"]).get_json()
     assert mother["key_populations"] == ["maternal"]
-    child = create(client, doctor, n=1, born=years_ago(6, days=-30), sex="male").get_json()
+    child = post_archive(client, doctor, n=1, born=years_ago(6, days=-30), sex="male").get_json()
     assert child["key_populations"] == ["child"]  # six, so still counted
-    older = create(client, doctor, n=2, born=years_ago(7, days=1), sex="male").get_json()
+    older = post_archive(client, doctor, n=2, born=years_ago(7, days=1), sex="male").get_json()
     assert older["key_populations"] == []
 
 
 def test_child_age_follows_the_setting(app, client, doctor):
     app.config["CHILD_MAX_AGE"] = 3
-    five = create(client, doctor, born=years_ago(5), sex="male").get_json()
+    five = post_archive(client, doctor, born=years_ago(5), sex="male").get_json()
     assert five["key_populations"] == []
 
 
 # --- Read ----------------------------------------------------------------------------
 
 def test_get_gives_the_archive_with_version_and_etag(client, doctor):
-    created = create(client, doctor).get_json()
+    created = post_archive(client, doctor).get_json()
     response = client.get(f"/api/v1/archives/{created['id']}", headers=doctor)
     assert response.status_code == 200
     body = response.get_json()
@@ -236,7 +203,7 @@ def test_unknown_and_malformed_archive_ids(client, doctor):
 # --- Change --------------------------------------------------------------------------
 
 def test_patch_needs_if_match(client, db, doctor):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     missing = client.patch(url, json={"phone": "13800002222"}, headers=doctor)
     assert missing.status_code == 428
@@ -247,7 +214,7 @@ def test_patch_needs_if_match(client, db, doctor):
 
 
 def test_patch_changes_fields_and_bumps_the_version(client, db, doctor):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     response = client.patch(url, json={"phone": None, "allergies": ["青霉素"]}, headers=if_match(doctor, created))
     assert response.status_code == 200, response.get_json()
@@ -260,7 +227,7 @@ def test_patch_changes_fields_and_bumps_the_version(client, db, doctor):
 
 
 def test_stale_if_match_is_412_and_changes_nothing(client, doctor):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     assert client.patch(url, json={"phone": "13800002222"}, headers=if_match(doctor, created)).status_code == 200
     stale = client.patch(url, json={"address": "柳河村5组1号"}, headers=if_match(doctor, created))
@@ -272,7 +239,7 @@ def test_stale_if_match_is_412_and_changes_nothing(client, doctor):
 
 
 def test_patch_rechecks_the_whole_archive(client, doctor):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     wrong_date = client.patch(url, json={"birth_date": "1960-01-01"}, headers=if_match(doctor, created))
     assert_invalid(wrong_date, "birth_date", "id_card")
@@ -284,21 +251,21 @@ def test_patch_rechecks_the_whole_archive(client, doctor):
 
 
 def test_changing_the_id_card_moves_the_claim(client, db, doctor):
-    created = create(client, doctor, born=date(1990, 5, 5))
+    created = post_archive(client, doctor, born=date(1990, 5, 5))
     old_card = created.get_json()["id_card"]
     new_card = fake_id_card(random.Random(99), date(1990, 5, 5), "female")
     url = f"/api/v1/archives/{created.get_json()['id']}"
     response = client.patch(url, json={"id_card": new_card}, headers=if_match(doctor, created))
     assert response.status_code == 200, response.get_json()
     # The old number is free again; the new one is taken.
-    assert create(client, doctor, n=1, born=date(1990, 5, 5), id_card=old_card).status_code == 201
-    assert create(client, doctor, n=2, born=date(1990, 5, 5), id_card=new_card).status_code == 409
+    assert post_archive(client, doctor, n=1, born=date(1990, 5, 5), id_card=old_card).status_code == 201
+    assert post_archive(client, doctor, n=2, born=date(1990, 5, 5), id_card=new_card).status_code == 409
     assert db.identities.count_documents({}) == 2
 
 
 def test_patch_to_a_card_that_has_an_archive_is_409(client, doctor):
-    first = create(client, doctor).get_json()
-    second = create(client, doctor, n=1)
+    first = post_archive(client, doctor).get_json()
+    second = post_archive(client, doctor, n=1)
     url = f"/api/v1/archives/{second.get_json()['id']}"
     response = client.patch(url, json={"id_card": first["id_card"], "birth_date": first["birth_date"]},
                             headers=if_match(doctor, second))
@@ -310,10 +277,10 @@ def test_patch_to_a_card_that_has_an_archive_is_409(client, doctor):
 # --- Search --------------------------------------------------------------------------
 
 def test_search_by_name_and_id_card_within_scope(client, doctor, login):
-    created = [create(client, doctor, n=n, name=name).get_json()
+    created = [post_archive(client, doctor, n=n, name=name).get_json()
                for n, name in enumerate(["张伟", "王芳", "张伟"])]
     neighbour = login("village_doctor", NEIGHBOUR)
-    create(client, neighbour, n=9, village_code=NEIGHBOUR, name="张伟")
+    post_archive(client, neighbour, n=9, village_code=NEIGHBOUR, name="张伟")
 
     found = client.get("/api/v1/archives", query_string={"name": "张 伟"}, headers=doctor).get_json()
     assert [item["id"] for item in found["items"]] == [created[0]["id"], created[2]["id"]]
@@ -337,7 +304,7 @@ def test_search_by_name_and_id_card_within_scope(client, doctor, login):
 
 def test_search_pages_through_results(app, client, doctor):
     for n in range(5):
-        create(client, doctor, n=n)
+        post_archive(client, doctor, n=n)
     first = client.get("/api/v1/archives", query_string={"per_page": 2}, headers=doctor).get_json()
     last = client.get("/api/v1/archives", query_string={"per_page": 2, "page": 3}, headers=doctor).get_json()
     assert first["total"] == last["total"] == 5
@@ -356,7 +323,7 @@ def test_search_input_errors_are_named(client, doctor):
 # --- Close ---------------------------------------------------------------------------
 
 def test_closed_archive_stays_readable_and_cannot_change(client, db, doctor):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     closed = client.post(f"{url}/close", json={"reason": "death", "date": date.today().isoformat(),
                                                "note": "家中病逝"}, headers=doctor)
@@ -369,17 +336,17 @@ def test_closed_archive_stays_readable_and_cannot_change(client, db, doctor):
     again = client.post(f"{url}/close", json={"reason": "other", "date": "2024-01-01", "note": "x"}, headers=doctor)
     assert again.status_code == 409
     # Death keeps the card: one lifelong archive.
-    assert create(client, doctor, n=0).status_code == 409
+    assert post_archive(client, doctor, n=0).status_code == 409
     assert db.archives.count_documents({}) == 1
 
 
 def test_moved_away_hands_the_card_on(client, doctor, login):
-    created = create(client, doctor).get_json()
+    created = post_archive(client, doctor).get_json()
     response = client.post(f"/api/v1/archives/{created['id']}/close",
                            json={"reason": "moved_away", "date": "2025-03-01"}, headers=doctor)
     assert response.status_code == 200
     far = login("village_doctor", FAR, username="far.doctor")
-    moved = create(client, far, village_code=FAR)
+    moved = post_archive(client, far, village_code=FAR)
     assert moved.status_code == 201
     # Both archives keep the card for search within their own scope.
     found = client.get("/api/v1/archives", query_string={"id_card": created["id_card"]}, headers=doctor).get_json()
@@ -387,7 +354,7 @@ def test_moved_away_hands_the_card_on(client, doctor, login):
 
 
 def test_close_input_is_checked(client, db, doctor):
-    created = create(client, doctor).get_json()
+    created = post_archive(client, doctor).get_json()
     url = f"/api/v1/archives/{created['id']}/close"
     assert_invalid(client.post(url, json={"reason": "vanished", "date": "2025-01-01"}, headers=doctor), "reason")
     assert_invalid(client.post(url, json={"reason": "other", "date": "2025-01-01"}, headers=doctor), "note")
@@ -402,8 +369,8 @@ def test_close_input_is_checked(client, db, doctor):
 
 
 def test_closing_a_duplicate_names_the_archive_kept(client, doctor):
-    kept = create(client, doctor).get_json()
-    duplicate = create(client, doctor, n=1, id_card=None, born=date(1958, 4, 12),
+    kept = post_archive(client, doctor).get_json()
+    duplicate = post_archive(client, doctor, n=1, id_card=None, born=date(1958, 4, 12),
                        guardian={"name": "李军", "relation": "child"}).get_json()
     response = client.post(f"/api/v1/archives/{duplicate['id']}/close",
                            json={"reason": "duplicate", "date": date.today().isoformat(), "duplicate_of": kept["id"]},
@@ -415,8 +382,8 @@ def test_closing_a_duplicate_names_the_archive_kept(client, doctor):
 # --- Review --------------------------------------------------------------------------
 
 def test_township_review_and_the_doctor_sees_what_to_correct(client, doctor, township):
-    complete = create(client, doctor).get_json()
-    lacking = create(client, doctor, n=1, address=None).get_json()
+    complete = post_archive(client, doctor).get_json()
+    lacking = post_archive(client, doctor, n=1, address=None).get_json()
     qualified = client.post(f"/api/v1/archives/{complete['id']}/review", json={"verdict": "qualified"},
                             headers=township)
     assert qualified.status_code == 200
@@ -441,7 +408,7 @@ def test_township_review_and_the_doctor_sees_what_to_correct(client, doctor, tow
 
 
 def test_review_makes_a_new_version(client, doctor, township):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     reviewed = client.post(f"{url}/review", json={"verdict": "qualified"}, headers=township).get_json()
     assert reviewed["version"] == 2 and reviewed["review"]["version"] == 2
@@ -452,7 +419,7 @@ def test_review_makes_a_new_version(client, doctor, township):
 # --- Audit ---------------------------------------------------------------------------
 
 def test_every_read_write_and_denial_is_audited(client, db, doctor, login):
-    created = create(client, doctor)
+    created = post_archive(client, doctor)
     archive_id = created.get_json()["id"]
     url = f"/api/v1/archives/{archive_id}"
     client.get(url, headers=doctor)
@@ -471,5 +438,5 @@ def test_every_read_write_and_denial_is_audited(client, db, doctor, login):
     assert all(e["region"] == VILLAGE for e in entries)
     assert entries[2]["detail"] == {"fields": ["allergies"], "version": 2}
     assert entries[3]["detail"]["filters"] == ["name"] and entries[3]["detail"]["shown"] == [archive_id]
-    assert entries[1]["purpose"] == "jurisdiction" and entries[1]["ip"]
+    assert entries[1]["purpose"] == "jurisdiction" and entries[1]["ip"] == "127.0.0.1"  # the test client's
     assert all(e["archive_id"] == archive_id for e in entries if e["action"] != "archive.search")

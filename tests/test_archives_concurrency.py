@@ -5,10 +5,8 @@ import threading
 
 import pytest
 
-from healthrec.archives import service
 from healthrec.settings import SettingsError, finalise, from_env
-from schemas.archives import ArchiveCreate
-from tests.test_archives import VILLAGE, create, if_match, resident
+from tests.factories import NEIGHBOUR, VILLAGE, if_match, post_archive, resident
 
 
 def at_once(count, work):
@@ -31,73 +29,62 @@ def at_once(count, work):
     return results
 
 
-def test_twenty_creators_in_one_village_get_twenty_gapless_codes(app, db, make_user):
-    doctor = make_user("liu.doctor", "village_doctor", VILLAGE)
-
-    def work(i):
-        with app.app_context():
-            archive, _ = service.create_archive(doctor, ArchiveCreate().load(resident(i)))
-            return archive["id"]
-
-    codes = at_once(20, work)
-    assert sorted(codes) == [f"{VILLAGE}{n:04d}" for n in range(1, 21)]
+def test_twenty_creators_in_one_village_get_twenty_gapless_codes(app, db, doctor):
+    responses = at_once(20, lambda i: app.test_client().post("/api/v1/archives", json=resident(i), headers=doctor))
+    assert [response.status_code for response in responses] == [201] * 20
+    assert sorted(response.get_json()["id"] for response in responses) == [f"{VILLAGE}{n:04d}" for n in range(1, 21)]
     assert db.archives.count_documents({}) == 20
     assert db.audit.count_documents({"action": "archive.create", "outcome": "ok"}) == 20
 
 
-def test_one_person_registered_five_times_at_once_gets_one_archive(app, client, db, login):
-    headers = login("village_doctor", VILLAGE)
+def test_one_person_registered_five_times_at_once_gets_one_archive(app, client, db, doctor):
     statuses = at_once(5, lambda i: app.test_client().post("/api/v1/archives", json=resident(0),
-                                                           headers=headers).status_code)
+                                                           headers=doctor).status_code)
     assert sorted(statuses) == [201, 409, 409, 409, 409]
     assert db.archives.count_documents({}) == 1
     assert db.identities.count_documents({}) == 1
 
 
-def test_two_changes_with_one_etag_let_exactly_one_win(app, client, db, login):
-    headers = login("village_doctor", VILLAGE)
-    created = create(client, headers)
+def test_two_changes_with_one_etag_let_exactly_one_win(app, client, db, doctor):
+    created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
     addresses = [f"柳河村{i}组{i}号" for i in range(6)]
     responses = at_once(6, lambda i: app.test_client().patch(
-        url, json={"address": addresses[i]}, headers=if_match(headers, created)))
+        url, json={"address": addresses[i]}, headers=if_match(doctor, created)))
     statuses = [response.status_code for response in responses]
     assert sorted(statuses) == [200] + [412] * 5
     winner = addresses[statuses.index(200)]
-    final = client.get(url, headers=headers).get_json()
+    final = client.get(url, headers=doctor).get_json()
     assert final["version"] == 2 and final["address"] == winner
 
 
-def test_serial_9999_used_up_is_409_and_leaves_nothing_behind(client, db, login):
-    headers = login("village_doctor", VILLAGE)
+def test_serial_9999_used_up_is_409_and_leaves_nothing_behind(client, db, doctor, township):
     # Stands in for the 9998 archives numbered before: numbering resumes from this hint.
     db.archive_serials.insert_one({"_id": VILLAGE, "last": 9998})
-    assert create(client, headers).get_json()["id"] == VILLAGE + "9999"
-    full = create(client, headers, n=1)
+    assert post_archive(client, doctor).get_json()["id"] == VILLAGE + "9999"
+    full = post_archive(client, doctor, n=1)
     assert full.status_code == 409
     assert full.mimetype == "application/problem+json"
     assert "used all 9999 archive serials" in full.get_json()["detail"]
     assert db.archives.count_documents({}) == 1
     assert db.identities.count_documents({}) == 1  # the refused resident's card was let go
-    assert create(client, login("township_staff", VILLAGE[:9]), n=1, village_code="411423101102").status_code == 201
+    assert post_archive(client, township, n=1, village_code=NEIGHBOUR).status_code == 201
 
 
-def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint(client, db, login):
-    headers = login("village_doctor", VILLAGE)
+def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint(client, db, doctor):
     for n in range(3):
-        create(client, headers, n=n)
+        post_archive(client, doctor, n=n)
     db.archive_serials.delete_many({})
-    assert create(client, headers, n=3).get_json()["id"] == VILLAGE + "0004"
+    assert post_archive(client, doctor, n=3).get_json()["id"] == VILLAGE + "0004"
     db.archive_serials.update_one({"_id": VILLAGE}, {"$set": {"last": 1}})
-    assert create(client, headers, n=4).get_json()["id"] == VILLAGE + "0005"
+    assert post_archive(client, doctor, n=4).get_json()["id"] == VILLAGE + "0005"
 
 
-def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, login):
+def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, doctor):
     app.config["ARCHIVE_SERIAL_DIGITS"] = 5
-    headers = login("village_doctor", VILLAGE)
-    created = create(client, headers).get_json()
+    created = post_archive(client, doctor).get_json()
     assert created["id"] == VILLAGE + "00001"
-    assert client.get(f"/api/v1/archives/{created['id']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/archives/{created['id']}", headers=doctor).status_code == 200
 
 
 def test_a_layout_other_than_16_or_17_digits_is_refused_at_start():

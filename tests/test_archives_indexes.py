@@ -4,26 +4,25 @@ whole collections anyway, so the check is on the query shapes, as the driver sen
 from datetime import date
 
 from healthrec.archives import locks
+from tests.factories import VILLAGE, if_match, post_archive
 from tests.querycheck import unsupported, watched
-from tests.test_archives import TOWNSHIP, VILLAGE, create, if_match
 
 COLLECTIONS = ("archives", "identities", "archive_versions", "archive_serials")
 
 
-def test_every_archive_query_has_an_index(app, devdb, client, login):
+def test_every_archive_query_has_an_index(app, devdb, client, doctor, township):
     with watched(app, devdb) as listener:
-        doctor, staff = login("village_doctor", VILLAGE), login("township_staff", TOWNSHIP)
-        created = create(client, doctor)
+        created = post_archive(client, doctor)
         archive_id = created.get_json()["id"]
-        create(client, doctor, n=1)
-        assert create(client, doctor).status_code == 409
+        post_archive(client, doctor, n=1)
+        assert post_archive(client, doctor).status_code == 409
         client.get(f"/api/v1/archives/{archive_id}", headers=doctor)
         client.patch(f"/api/v1/archives/{archive_id}", json={"phone": "13800002222"},
                      headers=if_match(doctor, created))
         for query in ({"name": "李秀英"}, {"id_card": created.get_json()["id_card"]}, {"status": "open"},
                       {"review": "none"}, {"review": "qualified"}, {"village": VILLAGE}, {}):
-            assert client.get("/api/v1/archives", query_string=query, headers=staff).status_code == 200
-        client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=staff)
+            assert client.get("/api/v1/archives", query_string=query, headers=township).status_code == 200
+        client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=township)
         client.post(f"/api/v1/archives/{archive_id}/close",
                     json={"reason": "moved_away", "date": date.today().isoformat()}, headers=doctor)
         assert len(list(listener.shapes(COLLECTIONS))) > 20

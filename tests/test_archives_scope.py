@@ -5,16 +5,16 @@ from datetime import date
 
 import pytest
 
-from tests.test_archives import NEIGHBOUR, TOWNSHIP, VILLAGE, resident
+from tests.factories import COUNTY, NEIGHBOUR, TOWNSHIP, URBAN_TOWNSHIP, VILLAGE, resident
 
 ACTORS = {
     # name: (role, region) - "in" reaches VILLAGE, "out" does not
     "doctor_in": ("village_doctor", VILLAGE),
     "doctor_out": ("village_doctor", NEIGHBOUR),
     "township_in": ("township_staff", TOWNSHIP),
-    "township_out": ("township_staff", "411423001"),
-    "supervisor": ("supervisor", "411423"),
-    "admin": ("admin", "411423"),
+    "township_out": ("township_staff", URBAN_TOWNSHIP),
+    "supervisor": ("supervisor", COUNTY),
+    "admin": ("admin", COUNTY),
 }
 
 
@@ -46,14 +46,6 @@ ALLOWED = {
                     "review": 200},
 }
 CASES = [(actor, endpoint, ALLOWED.get(actor, {}).get(endpoint, 403)) for actor in ACTORS for endpoint in ENDPOINTS]
-
-
-@pytest.fixture
-def archive_id(client, login):
-    headers = login("village_doctor", VILLAGE, username="owner.doctor")
-    response = client.post("/api/v1/archives", json=resident(0), headers=headers)
-    assert response.status_code == 201
-    return response.get_json()["id"]
 
 
 @pytest.mark.parametrize("actor, endpoint, expected", CASES, ids=[f"{a}-{e}" for a, e, _ in CASES])
@@ -94,7 +86,7 @@ def test_a_search_without_a_village_shows_only_your_own_region(client, login, ar
 
 
 def test_a_supervisor_cannot_search_at_all(client, login, archive_id):
-    headers = login("supervisor", "411423")
+    headers = login("supervisor", COUNTY)
     response = client.get("/api/v1/archives", headers=headers)
     assert response.status_code == 403
     assert "access request" in response.get_json()["detail"]

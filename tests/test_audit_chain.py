@@ -120,9 +120,8 @@ def test_eight_writers_on_one_chain_leave_no_gap(app, db, staff):
     assert report["entries"] == db.audit.count_documents({})
 
 
-def test_denials_are_chained_like_any_entry(client, db, login):
-    headers = login("village_doctor", "411423101101")
-    assert client.get("/api/v1/audit", headers=headers).status_code == 403
+def test_denials_are_chained_like_any_entry(client, db, doctor):
+    assert client.get("/api/v1/audit", headers=doctor).status_code == 403
     denied = db.audit.find_one({"action": "audit.list"})
     assert denied["outcome"] == "denied" and denied["chain"] == TOWNSHIP
     assert chains.digest(denied) == denied["hash"]
@@ -250,7 +249,8 @@ def test_verify_over_the_api_keeps_to_the_callers_region(client, db, login, six)
     db.audit.update_one({"_id": entry(2)}, {"$set": {"purpose": "research"}})
     elsewhere = login("township_staff", "411423001")
     body = client.get("/api/v1/audit/verify", headers=elsewhere).get_json()
-    assert body["ok"] is True and {c["chain"] for c in body["chains"]} <= {"411423001"}
+    # Their own township has no entries yet; the broken chain of another is not theirs to see.
+    assert body == {"ok": True, "chains": [], "entries": 0, "first_bad": None}
     supervisor = login("supervisor", "411423")
     body = client.get("/api/v1/audit/verify", headers=supervisor).get_json()
     assert body["first_bad"]["id"] == entry(2)
@@ -258,4 +258,4 @@ def test_verify_over_the_api_keeps_to_the_callers_region(client, db, login, six)
     doctor = login("village_doctor", "411423101101")
     response = client.get("/api/v1/audit/verify", headers=doctor)
     assert response.status_code == 403 and response.mimetype == "application/problem+json"
-    assert db.audit.find_one({"action": "audit.verify", "outcome": "denied", "actor": "village101"})
+    assert db.audit.count_documents({"action": "audit.verify", "outcome": "denied", "actor": "village101"}) == 1

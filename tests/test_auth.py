@@ -1,8 +1,14 @@
-"""Token login, its failures, throttling and the users commands."""
+"""Token login, its failures, throttling, password hashing and the users commands."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import PASSWORD
+from argon2 import extract_parameters, profiles
+
+from tests.factories import PASSWORD, VILLAGE, restarted
+
+# What the service hashes with when HEALTHREC_PASSWORD_PROFILE is left out.
+DEFAULT_PROFILE = profiles.RFC_9106_LOW_MEMORY
 
 
 def token(client, username, password=PASSWORD):
@@ -16,8 +22,8 @@ def test_token_login_returns_token_and_user(client, make_user):
     body = response.get_json()
     assert body["user"] == {"username": "liu.doctor", "role": "village_doctor", "region": "411423101101"}
     assert len(body["token"]) > 30
-    expires = datetime.fromisoformat(body["expires_at"])
-    assert expires > datetime.now(UTC) + timedelta(hours=1)
+    lifetime = datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)
+    assert timedelta(hours=12) - timedelta(minutes=1) < lifetime <= timedelta(hours=12)  # HEALTHREC_TOKEN_HOURS
     me = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer " + body["token"]})
     assert me.get_json()["username"] == "liu.doctor"
 
@@ -29,7 +35,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(client, make_user):
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.mimetype == "application/problem+json"
     assert wrong.get_json()["detail"] == unknown.get_json()["detail"]
-    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+    assert wrong.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"] == 'Bearer realm="healthrec"'
 
 
 def test_missing_fields_are_named(client, db):
@@ -73,8 +79,8 @@ def test_lockout_after_repeated_failures(app, client, make_user):
         assert token(client, "liu.doctor", "guess").status_code == 401
     locked = token(client, "liu.doctor")  # even the right password waits now
     assert locked.status_code == 429
-    assert int(locked.headers["Retry-After"]) > 0
-    assert "minutes" in locked.get_json()["detail"]
+    assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60  # HEALTHREC_LOGIN_LOCK_MINUTES
+    assert "try again in 15 minutes" in locked.get_json()["detail"]
 
 
 def test_many_failures_from_one_address_are_rate_limited(app, client):
@@ -140,3 +146,37 @@ def test_passwords_are_argon2id_hashes(db, make_user):
     stored = db.users.find_one({"_id": "liu.doctor"})["password"]
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_a_user_made_under_the_test_profile_logs_in_under_the_default_and_is_rehashed(app, db, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    assert extract_parameters(db.users.find_one({"_id": "liu.doctor"})["password"]) == profiles.CHEAPEST
+    client = restarted(app, PASSWORD_PROFILE="rfc_9106_low_memory").test_client()
+
+    assert token(client, "liu.doctor").status_code == 200
+    rehashed = db.users.find_one({"_id": "liu.doctor"})["password"]
+    assert extract_parameters(rehashed) == DEFAULT_PROFILE
+    assert token(client, "liu.doctor").status_code == 200
+    assert token(client, "liu.doctor", "not the password").status_code == 401
+    assert db.users.find_one({"_id": "liu.doctor"})["password"] == rehashed
+
+
+def test_an_unknown_user_costs_as_much_as_a_wrong_password(app, client, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    # An unknown user under the cheap profile first: the default profile must not reuse
+    # what that left behind.
+    assert token(client, "nobody", "not the password").status_code == 401
+    default = restarted(app, PASSWORD_PROFILE="rfc_9106_low_memory").test_client()
+    assert token(default, "liu.doctor").status_code == 200  # now hashed at the default cost
+
+    def quickest(username):
+        """The shortest of three failed logins: the others were slowed by whatever shares the machine."""
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert token(default, username, "not the password").status_code == 401
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    wrong_password, unknown_user = quickest("liu.doctor"), quickest("nobody")
+    assert unknown_user > wrong_password / 2, (unknown_user, wrong_password)

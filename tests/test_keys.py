@@ -14,7 +14,21 @@ from healthrec import create_app, crypto
 from healthrec.crypto import KeyRing, KeyRingError
 from healthrec.db import client_for
 from healthrec.keys import service
-from tests.conftest import ROOT, free_port
+from tests.devdb import ROOT, free_port
+from tests.factories import (
+    GUARDIAN_VERBAL,
+    amend,
+    checkup,
+    days_ago,
+    file_request,
+    make_archive,
+    make_record,
+    receive,
+    record_body,
+    resident,
+    restarted,
+    step,
+)
 
 SAMPLES = "sealed_samples"
 NAMES = ["王秀英", "李建国", "张桂兰", "刘志强", "陈美华"]
@@ -29,7 +43,7 @@ def samples(monkeypatch):
     monkeypatch.setattr(service, "ENCRYPTED_COLLECTIONS", (*service.ENCRYPTED_COLLECTIONS, SAMPLES))
 
 
-def resident(ring, doc_id, name):
+def sealed_resident(ring, doc_id, name):
     def seal(value, field):
         return ring.seal(value, doc_id, field)
 
@@ -44,7 +58,7 @@ def resident(ring, doc_id, name):
 
 
 def seal_residents(db, ring):
-    db[SAMPLES].insert_many([resident(ring, doc_id, name) for doc_id, name in zip(IDS, NAMES, strict=True)])
+    db[SAMPLES].insert_many([sealed_resident(ring, doc_id, name) for doc_id, name in zip(IDS, NAMES, strict=True)])
 
 
 def plaintexts():
@@ -217,30 +231,116 @@ def test_flask_and_gunicorn_print_the_reason_not_a_traceback(app, keys):
 
 # --- rotation and status --------------------------------------------------------------
 
-def test_rotate_reseals_every_value_under_the_new_key(app, db, keys, samples):
-    old = KeyRing.from_json(keys)
-    seal_residents(db, old)
-    before = opened(db, old)
-    new_text, new_id = crypto.add_key(keys)
-    rotated = start(app, new_text)
+# Every collection the service seals values in.
+ENCRYPTED = ("archives", "records", "access_requests", "access_events", "break_glass", "consents")
+GUARDIAN_AT_ENROLMENT = {"given_by": "guardian", "guardian_name": "周秀兰", "relation": "女儿",
+                         "method": "verbal_witnessed", "witness": "吴建华"}
+NOTES = {"review": "请补充过敏史来源", "close": "迁往郑州市金水区", "amend": "体重录入错误",
+         "approve": "同意,限慢病随访记录", "reject": "申请单位未盖章", "glass": "车祸昏迷,急查过敏史",
+         "acknowledge": "已电话核实,属实"}
 
-    result = invoke(rotated, "keys", "rotate", "--batch-size", "2")
 
-    assert result.exit_code == 0, result.output
-    assert f"Checked {len(IDS)} documents, re-sealed {len(IDS) * VALUES_PER_RESIDENT} values" in result.output
-    assert "Values still under old keys: 0." in result.output
-    assert key_ids(db) == {new_id: len(IDS) * VALUES_PER_RESIDENT}
-    assert opened(db, KeyRing.from_json(new_text)) == before
-    # k1 is retired: a ring without it starts and still reads everything.
-    only_new = only_active(new_text)
-    start(app, only_new)
-    assert opened(db, KeyRing.from_json(only_new)) == before
-    status = invoke(rotated, "keys", "status")
+def sealed_keys(value):
+    """The key id of every sealed value ({k, n, c}) in a raw document, at any depth."""
+    if isinstance(value, dict):
+        if set(value) == {"k", "n", "c"}:
+            return [value["k"]]
+        value = list(value.values())
+    if isinstance(value, list):
+        return [key_id for item in value for key_id in sealed_keys(item)]
+    return []
+
+
+def keys_in_use(db):
+    """{collection: Counter(key id: sealed values)} over every collection but the key canaries."""
+    return {name: Counter(key_id for doc in db[name].find() for key_id in sealed_keys(doc))
+            for name in db.list_collection_names() if name != "keyring"}
+
+
+def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
+        app, client, db, runner, keys, tmp_path, doctor, township, people):
+    # A working week through the API, leaving sealed values in every encrypted collection.
+    archive_id = make_archive(client, doctor, enrolment_consent=GUARDIAN_AT_ENROLMENT)
+    moved = make_archive(client, doctor, n=1)
+    assert client.post(f"/api/v1/archives/{archive_id}/review", headers=township,
+                       json={"verdict": "needs_correction", "note": NOTES["review"]}).status_code == 200
+    assert client.post(f"/api/v1/archives/{moved}/close", headers=doctor, json={
+        "reason": "moved_away", "date": days_ago(1), "note": NOTES["close"]}).status_code == 200
+    assert client.post(f"/api/v1/archives/{archive_id}/consents", headers=people["doc"],
+                       json=GUARDIAN_VERBAL).status_code == 201
+    first = make_record(client, doctor, archive_id, checkup())
+    amended = amend(client, doctor, archive_id, first["id"], {"general": {"weight": 62.3}}, NOTES["amend"])
+    assert amended.status_code == 200
+    batch = client.post(f"/api/v1/archives/{archive_id}/records/batch", headers=doctor, json={"records": [
+        record_body("followup", "hypertension"), record_body("consultation")]})
+    assert batch.status_code == 201, batch.get_json()
+    referral = make_record(client, doctor, archive_id, record_body("referral"))
+    assert receive(client, township, archive_id, referral["id"]).status_code == 200
+    active = file_request(client, people["sup"], archive_id)
+    assert step(client, people["staff"], active["id"], "decision",
+                {"decision": "approve", "note": NOTES["approve"]}).status_code == 200
+    assert step(client, people["doc"], active["id"], "consent", GUARDIAN_VERBAL).get_json()["status"] == "active"
+    rejected = file_request(client, people["far"], archive_id)
+    assert step(client, people["staff"], rejected["id"], "decision",
+                {"decision": "reject", "note": NOTES["reject"]}).status_code == 200
+    glass = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"],
+                        json={"reason": NOTES["glass"]})
+    assert glass.status_code == 201, glass.get_json()
+    assert client.post(f"/api/v1/break-glass/{glass.get_json()['id']}/acknowledge", headers=people["staff"],
+                       json={"note": NOTES["acknowledge"]}).status_code == 200
+
+    def views(reader):
+        """What the service shows of all that, decrypted."""
+        def get(path, headers):
+            response = reader.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.get_json())
+            return response.get_json()
+        return [get(f"/api/v1/archives/{archive_id}", doctor), get(f"/api/v1/archives/{moved}", doctor),
+                get(f"/api/v1/archives/{archive_id}/records?history=true", doctor),
+                get(f"/api/v1/archives/{archive_id}/consents", doctor),
+                get(f"/api/v1/access-requests/{active['id']}", people["sup"]),
+                get(f"/api/v1/access-requests/{rejected['id']}", people["far"]),
+                get("/api/v1/break-glass", people["staff"])]
+
+    before = views(client)
+    shown = json.dumps(before, ensure_ascii=False)
+    secrets = [*NOTES.values(), *(GUARDIAN_AT_ENROLMENT[k] for k in ("guardian_name", "witness")),
+               *(GUARDIAN_VERBAL[k] for k in ("guardian_name", "witness")), resident(0)["name"], resident(0)["id_card"]]
+    assert [secret for secret in secrets if secret not in shown] == []  # the values are really in play
+    sealed = keys_in_use(db)
+    assert {name for name, per_key in sealed.items() if per_key} == set(ENCRYPTED)
+    assert {key_id for per_key in sealed.values() for key_id in per_key} == {"k1"}
+
+    # Rotation as the README tells operators: a new key in the ring file, every process
+    # restarted with it, then `flask keys rotate`.
+    ring_file = tmp_path / "keys.json"
+    ring_file.write_text(keys)
+    ring_file.chmod(0o600)
+    added = runner.invoke(args=["keys", "generate", "--add-to", str(ring_file)])
+    assert added.exit_code == 0 and "Added key k2" in added.output
+    restarted_app = restarted(app, KEYS=None, KEY_FILE=str(ring_file))
+    rotation = invoke(restarted_app, "keys", "rotate", "--batch-size", "2")
+
+    assert rotation.exit_code == 0, rotation.output
+    values = sum(sum(per_key.values()) for per_key in sealed.values())
+    documents = sum(db[name].count_documents({}) for name in ENCRYPTED)
+    assert f"Checked {documents} documents, re-sealed {values} values under key k2." in rotation.output
+    assert "Values still under old keys: 0." in rotation.output
+    assert keys_in_use(db) == {name: Counter({"k2": sum(per_key.values())}) if per_key else Counter()
+                               for name, per_key in sealed.items()}
+    status = invoke(restarted_app, "keys", "status")
     assert "Keys this database has used: k1 (retired), k2" in status.output
-    assert f"{SAMPLES:<16} k2       {len(IDS) * VALUES_PER_RESIDENT}" in status.output
+    for name in ENCRYPTED:
+        assert f"  {name:<16} k2       {sum(sealed[name].values())}\n" in status.output
+    assert "Values still under old keys: 0." in status.output
     entry = db.audit.find_one({"action": "keys.rotate"})
-    assert entry["actor"] == "system" and entry["detail"]["remaining"] == 0
-    assert_nothing_decrypted(result.output, status.output, str(list(db.audit.find())))
+    assert (entry["actor"], entry["detail"]["remaining"], entry["detail"]["resealed"]) == ("system", 0, values)
+    printed = rotation.output + status.output + added.output + str(list(db.audit.find()))
+    assert [secret for secret in secrets if secret in printed] == []
+
+    # k1 is retired: a service holding k2 alone starts and shows everything as before.
+    only_new = restarted(app, KEYS=only_active(ring_file.read_text()), KEY_FILE=None)
+    assert views(only_new.test_client()) == before
 
 
 def test_interrupted_rotation_resumes_where_it_stopped(app, db, keys, samples):

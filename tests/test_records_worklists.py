@@ -3,8 +3,11 @@ within the last year", and an index behind every query the records service sends
 
 from datetime import date
 
-import pytest
-from test_records import (
+from healthrec.clock import today
+from healthrec.records import worklists
+from tests.factories import (
+    COUNTY,
+    NEIGHBOUR,
     TOWNSHIP,
     VILLAGE,
     amend,
@@ -12,82 +15,86 @@ from test_records import (
     days_ago,
     hypertension,
     make_archive,
-    post,
+    make_record,
+    post_record,
     receive,
-    referral,
+    record_body,
     timeline,
+    years_ago,
 )
-
-from healthrec.clock import today
-from healthrec.records import worklists
 from tests.querycheck import unsupported, watched
 
-NEIGHBOUR = "411423101102"
 
-
-def years_ago(years):
-    return date(today().year - years, 6, 15)
+def adult(client, headers, n, **changes):
+    """The archive id of resident `n`, aged 50: neither elderly nor a child."""
+    return make_archive(client, headers, n, born=years_ago(50, days=n), **changes)
 
 
 def due(client, headers, village=VILLAGE):
+    """The due list, in its order: (archive id, reason) -> item."""
     response = client.get("/api/v1/followups/due", query_string={"village": village}, headers=headers)
     assert response.status_code == 200, response.get_json()
-    return {(item["name"], item["reason"]): item for item in response.get_json()["items"]}
+    return {(item["archive_id"], item["reason"]): item for item in response.get_json()["items"]}
 
 
-@pytest.fixture
-def doctor(login):
-    return login("village_doctor", VILLAGE)
+def tenth(months_back):
+    """The 10th of the month `months_back` months before this one."""
+    year, month = divmod(today().year * 12 + today().month - 1 - months_back, 12)
+    return date(year, month + 1, 10)
 
 
 def test_the_due_list_names_who_needs_a_visit(client, doctor):
-    four_months = make_archive(client, doctor, 1, key_populations=["hypertension"])
-    last_week = make_archive(client, doctor, 2, key_populations=["hypertension"])
-    never = make_archive(client, doctor, 3, key_populations=["diabetes"])
+    overdue = adult(client, doctor, 1, key_populations=["hypertension"])
+    last_week = adult(client, doctor, 2, key_populations=["hypertension"])
+    never = adult(client, doctor, 3, key_populations=["diabetes"])
     elderly = make_archive(client, doctor, 4, born=years_ago(70))
     elderly_checked = make_archive(client, doctor, 5, born=years_ago(72))
-    make_archive(client, doctor, 6)  # neither chronic nor elderly
-    post(client, doctor, four_months, hypertension(days_ago(200)))
-    post(client, doctor, four_months, hypertension(days_ago(122)))
-    post(client, doctor, last_week, hypertension(days_ago(7)))
-    post(client, doctor, elderly, checkup(date=date(today().year - 1, 11, 20).isoformat()))
-    post(client, doctor, elderly_checked, checkup(date=today().isoformat()))
+    adult(client, doctor, 6)  # neither chronic nor elderly
+    last_year = date(today().year - 1, 1, 10)  # before tenth(5) whatever today is
+    make_record(client, doctor, overdue, hypertension(tenth(7).isoformat()))
+    make_record(client, doctor, overdue, hypertension(tenth(5).isoformat()))
+    make_record(client, doctor, last_week, hypertension(days_ago(7)))
+    make_record(client, doctor, elderly, checkup(date=last_year.isoformat()))
+    make_record(client, doctor, elderly_checked, checkup(date=today().isoformat()))
 
     items = due(client, doctor)
-    assert set(items) == {("王建国1", "hypertension"), ("王建国3", "diabetes"), ("王建国4", "elderly_checkup")}
-    overdue = items[("王建国1", "hypertension")]
-    assert overdue["archive_id"] == four_months and overdue["last_date"] == days_ago(122)
-    assert overdue["due_since"] < today().isoformat()
-    assert items[("王建国3", "diabetes")]["last_date"] is None
-    assert items[("王建国4", "elderly_checkup")]["due_since"] == f"{today().year}-01-01"
-    assert never and last_week and elderly_checked
+    # Never seen first, then the longest overdue; last_week and elderly_checked are not due.
+    assert list(items) == [(never, "diabetes"), (elderly, "elderly_checkup"), (overdue, "hypertension")]
+    assert [(item["name"], item["last_date"], item["due_since"]) for item in items.values()] == [
+        ("李秀英3", None, None),
+        ("李秀英4", last_year.isoformat(), f"{today().year}-01-01"),  # no checkup this year
+        ("李秀英1", tenth(5).isoformat(), tenth(2).isoformat()),  # three months after the last follow-up
+    ]
 
 
 def test_a_diabetes_follow_up_does_not_count_for_hypertension(client, doctor):
-    both = make_archive(client, doctor, 1, key_populations=["hypertension", "diabetes"])
-    post(client, doctor, both, {"kind": "followup", "population": "diabetes", "date": days_ago(3),
+    both = adult(client, doctor, 1, key_populations=["hypertension", "diabetes"])
+    post_record(client, doctor, both, {"kind": "followup", "population": "diabetes", "date": days_ago(3),
                                 "fasting_glucose": 6.1, "adherence": "regular", "control": "satisfactory"})
-    assert set(due(client, doctor)) == {("王建国1", "hypertension")}
+    assert list(due(client, doctor)) == [(both, "hypertension")]
 
 
 def test_an_amended_date_moves_the_follow_up(client, doctor):
-    patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
-    record = post(client, doctor, patient, hypertension(days_ago(3))).get_json()
+    patient = adult(client, doctor, 1, key_populations=["hypertension"])
+    record = make_record(client, doctor, patient, hypertension(days_ago(3)))
     assert due(client, doctor) == {}
     amend(client, doctor, patient, record["id"], {"date": days_ago(130)}, "日期录入错误")
-    assert set(due(client, doctor)) == {("王建国1", "hypertension")}
+    assert list(due(client, doctor)) == [(patient, "hypertension")]
 
 
 def test_closed_archives_leave_the_due_list(client, doctor):
-    patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
-    client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)}, headers=doctor)
+    patient = adult(client, doctor, 1, key_populations=["hypertension"])
+    assert list(due(client, doctor)) == [(patient, "hypertension")]
+    closed = client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)},
+                         headers=doctor)
+    assert closed.status_code == 200, closed.get_json()
     assert due(client, doctor) == {}
 
 
-def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor, login):
-    make_archive(client, doctor, 1, key_populations=["hypertension"])
-    assert set(due(client, login("township_staff", TOWNSHIP)))
-    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", "411423")):
+def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor, township, login):
+    patient = adult(client, doctor, 1, key_populations=["hypertension"])
+    assert list(due(client, township)) == [(patient, "hypertension")]
+    for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", COUNTY)):
         response = client.get("/api/v1/followups/due", query_string={"village": VILLAGE},
                               headers=login(role, region))
         assert response.status_code == 403
@@ -98,14 +105,14 @@ def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor
 
 
 def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, login):
-    recent = make_archive(client, doctor, 1)
-    stale = make_archive(client, doctor, 2)
-    make_archive(client, doctor, 3)  # no record at all
+    recent = adult(client, doctor, 1)
+    stale = adult(client, doctor, 2)
+    adult(client, doctor, 3)  # no record at all
     neighbour_doctor = login("village_doctor", NEIGHBOUR)
-    neighbour = make_archive(client, neighbour_doctor, 4, village=NEIGHBOUR)
-    post(client, doctor, recent, {"kind": "encounter", "date": days_ago(30), "assessment": "感冒"})
-    post(client, doctor, stale, {"kind": "encounter", "date": days_ago(400), "assessment": "感冒"})
-    post(client, neighbour_doctor, neighbour, hypertension(days_ago(10)))
+    neighbour = adult(client, neighbour_doctor, 4, village_code=NEIGHBOUR)
+    post_record(client, doctor, recent, {"kind": "encounter", "date": days_ago(30), "assessment": "感冒"})
+    post_record(client, doctor, stale, {"kind": "encounter", "date": days_ago(400), "assessment": "感冒"})
+    post_record(client, neighbour_doctor, neighbour, hypertension(days_ago(10)))
     year_ago = date.fromisoformat(days_ago(365))
     with app.app_context():
         assert worklists.archives_with_service_since(VILLAGE, year_ago) == {recent}
@@ -117,17 +124,16 @@ def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, lo
 
 # --- Every query shape has an index ---------------------------------------------------
 
-def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, login):
+def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, township):
     with watched(app, devdb) as listener:
-        patient = make_archive(client, doctor, 1, key_populations=["hypertension"])
-        record = post(client, doctor, patient, checkup(), key="k1").get_json()
-        post(client, doctor, patient, checkup(), key="k1")
+        patient = adult(client, doctor, 1, key_populations=["hypertension"])
+        record = post_record(client, doctor, patient, checkup(), key="k1").get_json()
+        post_record(client, doctor, patient, checkup(), key="k1")
         amend(client, doctor, patient, record["id"], {"general": {"weight": 70}})
         timeline(client, doctor, patient, kind="checkup", population="hypertension", since=days_ago(30))
         timeline(client, doctor, patient, history="true", page=2, per_page=1)
         client.get(f"/api/v1/archives/{patient}/records/{record['id']}", headers=doctor)
-        sent = post(client, doctor, patient, referral()).get_json()
-        township = login("township_staff", TOWNSHIP)
+        sent = make_record(client, doctor, patient, record_body("referral"))
         client.get("/api/v1/referrals/incoming", headers=township)
         receive(client, township, patient, sent["id"])
         due(client, doctor)

@@ -18,7 +18,7 @@ def test_readyz_and_api_follow_the_database(client, devdb):
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.mimetype == "application/problem+json"
-        assert response.headers["Retry-After"]
+        assert response.headers["Retry-After"] == "5"
         login = client.post("/api/v1/auth/token", json={"username": "a", "password": "b"})
         assert login.status_code == 503
         assert "Try again" in login.get_json()["detail"]
@@ -33,7 +33,8 @@ def test_unknown_api_route_is_problem_json(client):
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert body["status"] == 404 and body["title"] and body["detail"]
+    assert (body["status"], body["title"]) == (404, "Not Found")
+    assert "requested URL was not found" in body["detail"]
 
 
 def test_wrong_method_keeps_allow_header(client, login):

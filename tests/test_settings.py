@@ -3,7 +3,7 @@
 import pytest
 
 from healthrec import create_app
-from healthrec.settings import SettingsError, from_env
+from healthrec.settings import SettingsError, finalise, from_env
 
 
 def test_production_needs_a_secret_key():
@@ -24,3 +24,20 @@ def test_environment_values_are_read_and_checked():
     assert settings["TOKEN_HOURS"] == 2
     with pytest.raises(SettingsError, match="HEALTHREC_TOKEN_HOURS must be a whole number"):
         from_env({"HEALTHREC_TOKEN_HOURS": "two"})
+
+
+def test_production_refuses_the_cheap_password_profile():
+    production = {"HEALTHREC_ENV": "production", "HEALTHREC_SECRET_KEY": "a long random production secret"}
+    with pytest.raises(SettingsError, match="HEALTHREC_PASSWORD_PROFILE=cheapest is for tests only"):
+        finalise(from_env({**production, "HEALTHREC_PASSWORD_PROFILE": "cheapest"}))
+    with pytest.raises(SettingsError, match="HEALTHREC_PASSWORD_PROFILE=cheapest is for tests only"):
+        create_app({"ENV": "production", "SECRET_KEY": "a long random production secret",
+                    "PASSWORD_PROFILE": "cheapest"})
+    assert finalise(from_env(production))["PASSWORD_PROFILE"] == "rfc_9106_low_memory"
+    assert finalise(from_env({"HEALTHREC_PASSWORD_PROFILE": "cheapest",
+                              "HEALTHREC_SECRET_KEY": "x"}))["PASSWORD_PROFILE"] == "cheapest"
+
+
+def test_an_unknown_password_profile_names_the_choices():
+    with pytest.raises(SettingsError, match="one of rfc_9106_low_memory, cheapest, got 'fast'"):
+        finalise(from_env({"HEALTHREC_PASSWORD_PROFILE": "fast", "HEALTHREC_SECRET_KEY": "x"}))

@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def csrf_token(page):

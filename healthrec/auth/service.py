@@ -1,5 +1,6 @@
 """Users, passwords, login throttling and API tokens."""
 
+import functools
 import hashlib
 import re
 import secrets
@@ -16,13 +17,27 @@ from healthrec.auth.user import User
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from healthrec.settings import PASSWORD_PROFILES
 
-hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-# Verified against when the user is unknown, so both failures take the same time.
-_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 10
 BAD_LOGIN = "Wrong username or password."
+
+
+@functools.cache
+def _hasher(profile):
+    return PasswordHasher.from_parameters(PASSWORD_PROFILES[profile])
+
+
+@functools.cache
+def _dummy_hash(profile):
+    # Verified against when the user is unknown, so both failures take the same time: it
+    # has to cost what the real hashes of the same profile cost, hence one per profile.
+    return _hasher(profile).hash(secrets.token_urlsafe(16))
+
+
+def _hash_password(password):
+    return _hasher(current_app.config["PASSWORD_PROFILE"]).hash(password)
 
 
 def check_user_fields(username, role, region):
@@ -52,7 +67,7 @@ def create_user(username, role, region, password, name=None):
     check_password(password)
     doc = {
         "_id": username, "role": role, "region": region, "name": name or username,
-        "password": hasher.hash(password), "disabled": False, "session_version": 0,
+        "password": _hash_password(password), "disabled": False, "session_version": 0,
         "created_at": now(),
     }
     try:
@@ -85,7 +100,7 @@ def disable_user(username):
 
 def reset_password(username, password):
     check_password(password)
-    _update_user(username, {"password": hasher.hash(password)}, "user.reset_password")
+    _update_user(username, {"password": _hash_password(password)}, "user.reset_password")
     get_db().login_failures.delete_many({"username": username})
 
 
@@ -128,8 +143,11 @@ def authenticate(username, password, ip):
     username = (username or "").strip().lower()
     _throttle(username, ip)
     doc = db.users.find_one({"_id": username})
+    profile = current_app.config["PASSWORD_PROFILE"]
+    hasher = _hasher(profile)
     try:
-        hasher.verify(doc["password"] if doc else _DUMMY_HASH, password or "")
+        # A hash made under another profile verifies too: it carries its own parameters.
+        hasher.verify(doc["password"] if doc else _dummy_hash(profile), password or "")
         ok = doc is not None and not doc.get("disabled")
     except (VerificationError, InvalidHashError):
         ok = False
@@ -139,7 +157,7 @@ def authenticate(username, password, ip):
         record(actor, "auth.login", outcome="denied", detail={"username": username})
         raise Unauthorized(BAD_LOGIN)
     db.login_failures.delete_many({"username": username})
-    if hasher.check_needs_rehash(doc["password"]):
+    if hasher.check_needs_rehash(doc["password"]):  # made under another profile or older parameters
         db.users.update_one({"_id": username}, {"$set": {"password": hasher.hash(password)}})
     record(actor, "auth.login")
     return actor

@@ -1,0 +1,228 @@
+"""One way to make each thing a test needs: the county, users and their bearer headers,
+archive bodies and archives, record bodies and records, access requests taken through
+their steps. conftest.py hands them to tests as fixtures; helpers that take arguments are
+imported from here. Everything but the users goes through the HTTP API, as clients do."""
+
+import random
+from datetime import date, timedelta
+
+from healthrec import create_app
+from healthrec.auth import service as auth
+from healthrec.clock import today
+from healthrec.ids import fake_id_card
+
+PASSWORD = "correct horse battery"
+
+# A small county: one urban street (001) with a residents' committee, one rural town (101)
+# with two villages; the second county gives "out of scope" somewhere to be.
+REGIONS = """code,name,population,year
+411423,宁安县,,
+411423001,城关街道,,
+411423001001,东关社区,4000,2026
+411423101,柳河镇,,
+411423101101,柳河村,1200,2026
+411423101102,前营村,800,2026
+411424,平川县,,
+411424101,平川镇,,
+411424101101,平川村,900,2026
+"""
+COUNTY, TOWNSHIP, VILLAGE, NEIGHBOUR = "411423", "411423101", "411423101101", "411423101102"
+URBAN_TOWNSHIP, URBAN = "411423001", "411423001001"
+FAR_COUNTY, FAR = "411424", "411424101101"
+
+# Everyone an access request concerns, by the name tests call them: role and region.
+CAST = {
+    "sup": ("supervisor", COUNTY),
+    "staff": ("township_staff", TOWNSHIP),
+    "staff2": ("township_staff", TOWNSHIP),
+    "town2": ("township_staff", URBAN_TOWNSHIP),
+    "doc": ("village_doctor", VILLAGE),
+    "doc2": ("village_doctor", NEIGHBOUR),
+    "far": ("village_doctor", FAR),
+    "admin": ("admin", COUNTY),
+}
+
+
+# --- Service processes, users and their tokens -----------------------------------------
+
+def restarted(app, **changes):
+    """Another service process on the database of `app`, with `changes` to its settings."""
+    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE")
+    return create_app({name: app.config[name] for name in same} | changes)
+
+
+def make_user(app, username, role, region, password=PASSWORD):
+    with app.app_context():
+        return auth.create_user(username, role, region, password)
+
+
+def username_for(role, region):
+    """The name `login` gives a user it makes: village101, township101, supervisor423…"""
+    return f"{role.split('_')[0]}{region[-3:]}"
+
+
+def bearer(client, username, password=PASSWORD):
+    """Request headers carrying a fresh API token of the user."""
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": "Bearer " + response.get_json()["token"]}
+
+
+def if_match(headers, response):
+    """`headers` for a change to what `response` showed, at the version it showed."""
+    return {**headers, "If-Match": response.headers["ETag"]}
+
+
+# --- Archives --------------------------------------------------------------------------
+
+def years_ago(years, days=0):
+    """The birth date of someone `years` old today, `days` past that birthday."""
+    current = date.today()
+    try:
+        day = current.replace(year=current.year - years)
+    except ValueError:  # 29 February
+        day = current.replace(year=current.year - years, day=28)
+    return day - timedelta(days=days)
+
+
+def resident(n=0, **changes):
+    """A complete archive body for resident `n` of VILLAGE, a woman in her sixties; each `n`
+    is another person with a card of their own. `born` sets the birth date (and the card to
+    match), a change to None leaves the field out."""
+    born = changes.pop("born", date(1958, 4, 12) + timedelta(days=n))
+    sex = changes.get("sex", "female")
+    body = {
+        "village_code": VILLAGE, "name": f"李秀英{n or ''}", "sex": sex, "birth_date": born.isoformat(),
+        "id_card": fake_id_card(random.Random(n), born, sex), "phone": "13912345678",
+        "address": "柳河村2组8号", "family_history": [{"relation": "father", "condition": "高血压"}],
+        "past_history": {"diseases": [{"name": "2型糖尿病", "date": "2015-06"}]}, "allergies": [],
+    }
+    body.update(changes)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def post_archive(client, headers, n=0, **changes):
+    return client.post("/api/v1/archives", json=resident(n, **changes), headers=headers)
+
+
+def make_archive(client, headers, n=0, **changes):
+    """The id of a new archive for resident `n` (see `resident`)."""
+    response = post_archive(client, headers, n, **changes)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+# --- Service records -------------------------------------------------------------------
+
+def days_ago(days):
+    return (today() - timedelta(days=days)).isoformat()
+
+
+CHECKUP = {
+    "symptoms": ["dizziness"],
+    "general": {"temperature": 36.6, "pulse": 78, "height": 170, "weight": 72.3,
+                "blood_pressure_left": {"systolic": 148, "diastolic": 92}},
+    "lifestyle": {"smoking": {"status": "current", "daily_cigarettes": 10}},
+    "auxiliary": {"fasting_glucose": 6.8, "lipids": {"total_cholesterol": 5.9}},
+    "health_problems": ["原发性高血压"],
+    "medications": [{"name": "硝苯地平缓释片", "dose": "20mg", "usage": "每日2次", "adherence": "regular"}],
+    "evaluation": {"result": "abnormal", "abnormal_items": ["血压偏高"]},
+    "guidance": {"actions": ["chronic_disease_management"], "advice": "低盐饮食，戒烟"},
+}
+# What each kind (a follow-up: each population) needs beyond its kind and date.
+FORMS = {
+    ("checkup", None): CHECKUP,
+    ("encounter", None): {"subjective": "咳嗽", "assessment": "上呼吸道感染"},
+    ("followup", "hypertension"): {"method": "home", "blood_pressure": {"systolic": 138, "diastolic": 86},
+                                   "adherence": "regular", "control": "satisfactory"},
+    ("followup", "diabetes"): {"fasting_glucose": 7.2, "adherence": "regular", "control": "satisfactory"},
+    ("followup", "child"): {"height": 76.5, "weight": 9.8, "head_circumference": 45.2},
+    ("followup", "maternal"): {"visit": "prenatal", "gestational_week": 16,
+                               "blood_pressure": {"systolic": 110, "diastolic": 70}},
+    ("followup", "elderly"): {"self_care_score": 5},
+    ("referral", None): {"direction": "up", "from_institution": "柳河村卫生室", "to_institution": "柳河镇卫生院",
+                         "to_region": TOWNSHIP, "reason": "血压控制不佳", "preliminary_diagnosis": "高血压3级"},
+    ("consultation", None): {"reason": "胸痛待查", "consulted": [{"doctor": "张医生", "institution": "县人民医院"}],
+                             "opinion": "建议冠脉CTA"},
+    ("hospitalization", None): {"hospital": "县人民医院", "admitted": days_ago(9), "discharged": days_ago(2),
+                                "diagnosis": "社区获得性肺炎", "outcome": "cured"},
+}
+
+
+def record_body(kind, population=None, **changes):
+    """A valid record body of `kind` (a follow-up: of `population`), dated two days ago."""
+    body = {"kind": kind, "date": days_ago(2), **FORMS[kind, population], **changes}
+    if population:
+        body["population"] = population
+    return body
+
+
+def checkup(**changes):
+    return record_body("checkup", **changes)
+
+
+def hypertension(day, **changes):
+    """A hypertension follow-up on `day` (ISO date)."""
+    return record_body("followup", "hypertension", date=day, **changes)
+
+
+def post_record(client, headers, archive_id, body, key=None):
+    headers = {**headers, "Idempotency-Key": key} if key else headers
+    return client.post(f"/api/v1/archives/{archive_id}/records", json=body, headers=headers)
+
+
+def make_record(client, headers, archive_id, body):
+    """The new record, as the service answered it."""
+    response = post_record(client, headers, archive_id, body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def amend(client, headers, archive_id, record_id, changes, reason="录入错误"):
+    return client.post(f"/api/v1/archives/{archive_id}/records/{record_id}/amend",
+                       json={"changes": changes, "reason": reason}, headers=headers)
+
+
+def receive(client, headers, archive_id, record_id):
+    """The receiving side confirms a referral."""
+    return client.post(f"/api/v1/archives/{archive_id}/records/{record_id}/receive", headers=headers)
+
+
+def timeline(client, headers, archive_id, **query):
+    """The archive's records (a page of them), newest first."""
+    response = client.get(f"/api/v1/archives/{archive_id}/records", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+# --- Access requests -------------------------------------------------------------------
+
+SELF_SIGNED = {"decision": "granted", "given_by": "self", "method": "signature"}
+GUARDIAN_VERBAL = {"decision": "granted", "given_by": "guardian", "guardian_name": "赵建国",
+                   "relation": "儿子", "method": "verbal_witnessed", "witness": "孙丽"}
+
+
+def file_request(client, headers, archive_id, days=7, purpose="慢病管理质量抽查"):
+    """A new (pending) access request, as the service answered it."""
+    response = client.post("/api/v1/access-requests", headers=headers, json={
+        "archive_id": archive_id, "purpose": purpose, "days": days,
+        "application": "县卫健委慢病科申请查阅该档案高血压随访记录,用于季度质量抽查。"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def step(client, headers, request_id, name, body=None):
+    return client.post(f"/api/v1/access-requests/{request_id}/{name}", headers=headers, json=body or {})
+
+
+def approve(client, headers, request_id):
+    return step(client, headers, request_id, "decision", {"decision": "approve"})
+
+
+def granted(client, people, archive_id, who="sup"):
+    """An active request of `who` (a CAST name): filed, approved by staff, consented at doc."""
+    created = file_request(client, people[who], archive_id)
+    assert approve(client, people["staff"], created["id"]).status_code == 200
+    consented = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
+    assert consented.get_json()["status"] == "active", consented.get_json()
+    return created
