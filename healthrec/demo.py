@@ -2,8 +2,9 @@
 one user per role, and residents' archives spread over the villages."""
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
+from healthrec import clock
 from healthrec.archives import service as archives
 from healthrec.archives.rules import age_on
 from healthrec.auth import roles
@@ -41,7 +42,7 @@ def villages(townships=TOWNSHIPS):
 def region_rows(rng):
     """CSV rows code,name,population,year for this year and last."""
     county, name = COUNTY
-    this_year = date.today().year
+    this_year = clock.today().year
     rows = [f"{county},{name},,"]
     for entry in TOWNSHIPS:
         rows.append(f"{county}{entry[0]},{entry[1]},,")
@@ -117,8 +118,8 @@ def residents(count, seed_value=2026):
 def resident(rng, village, village_name, kind, doctor):
     """The fields of one made-up resident, as the archive API takes them."""
     low, high = rng.choices(list(AGE_BANDS), weights=list(AGE_BANDS.values()))[0]
-    born = date.today() - timedelta(days=rng.randint(low * 365, high * 365 + 364))
-    age = age_on(born, date.today())
+    born = clock.today() - timedelta(days=rng.randint(low * 365, high * 365 + 364))
+    age = age_on(born, clock.today())
     sex = rng.choice(("male", "female"))
     surname = rng.choice(SURNAMES)
     data = {
@@ -141,7 +142,7 @@ def resident(rng, village, village_name, kind, doctor):
     diseases = []
     for condition, flag, chance in (("高血压", "hypertension", 0.35), ("2型糖尿病", "diabetes", 0.12)):
         if age >= 35 and rng.random() < chance * (1 if age >= 60 else 0.4):
-            diseases.append({"name": condition, "date": str(rng.randint(max(born.year + 30, 1990), date.today().year))})
+            diseases.append({"name": condition, "date": str(rng.randint(max(born.year + 30, 1990), clock.today().year))})
             data["key_populations"].append(flag)
     if diseases:
         data["past_history"] = {"diseases": diseases}

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from healthrec import clock
 from healthrec.regions.codes import RegionCodeError, level_of, village_kind
 
 
@@ -112,7 +113,7 @@ def parse_id_card(text, today=None):
         born = ric.get_birth_date(number)
     except ValidationError:
         raise IdCardError(f"Characters 7-14 ({number[6:14]}) are not a real date YYYYMMDD.") from None
-    today = today or date.today()
+    today = today or clock.today()
     if born > today or born.year < 1880:
         raise IdCardError(f"The birth date in the number ({born.isoformat()}) is not plausible.")
     card = IdCard(number, born, "male" if int(number[16]) % 2 else "female")
@@ -154,7 +155,7 @@ def area_for(areas, year):
 
 def fake_birth_date(rng, oldest=95, today=None):
     """A real date at most `oldest` years ago."""
-    today = today or date.today()
+    today = today or clock.today()
     return today - timedelta(days=rng.randint(0, oldest * 365))
 
 

@@ -77,7 +77,7 @@ def if_match(headers, response):
 
 def years_ago(years, days=0):
     """The birth date of someone `years` old today, `days` past that birthday."""
-    current = date.today()
+    current = today()
     try:
         day = current.replace(year=current.year - years)
     except ValueError:  # 29 February
@@ -130,7 +130,7 @@ CHECKUP = {
     "guidance": {"actions": ["chronic_disease_management"], "advice": "低盐饮食，戒烟"},
 }
 # What each kind (a follow-up: each population) needs beyond its kind and date.
-FORMS = {
+FORMS: dict[tuple[str, str | None], dict] = {
     ("checkup", None): CHECKUP,
     ("encounter", None): {"subjective": "咳嗽", "assessment": "上呼吸道感染"},
     ("followup", "hypertension"): {"method": "home", "blood_pressure": {"systolic": 138, "diastolic": 86},

@@ -46,7 +46,7 @@ class Commands(monitoring.CommandListener):
 def watched(app, devdb):
     """Route the app's database calls through a client that records them."""
     listener = Commands()
-    client = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
+    client: MongoClient = MongoClient(devdb.uri, event_listeners=[listener], tz_aware=True)
     original = app.extensions["healthrec.db"]
     app.extensions["healthrec.db"] = client[original.name]
     try:

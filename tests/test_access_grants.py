@@ -1,7 +1,8 @@
 """Reading an archive under a grant: the plan's "approved AND consented", end to end."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from healthrec.clock import today
 from tests.factories import COUNTY, SELF_SIGNED, approve, file_request, granted, make_archive, resident, step
 
 
@@ -11,7 +12,7 @@ def read(client, headers, archive_id):
 
 def test_supervisor_reads_only_after_approval_and_consent_until_revoked(client, db, people, archive_id):
     record = client.post(f"/api/v1/archives/{archive_id}/records", headers=people["doc"], json={
-        "kind": "encounter", "date": date.today().isoformat(), "assessment": "高血压复诊"})
+        "kind": "encounter", "date": today().isoformat(), "assessment": "高血压复诊"})
     assert record.status_code == 201, record.get_json()
 
     def reads():

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from stdnum.cn import ric
 
+from healthrec.clock import today
 from healthrec.ids import fake_id_card
 from tests.factories import (
     FAR,
@@ -105,7 +106,7 @@ def test_unknown_birthplace_is_a_warning_not_an_error(client, doctor):
 
 
 def test_without_id_card_a_guardian_is_required(client, db, doctor):
-    newborn = {"born": date.today() - timedelta(days=20), "sex": "male", "id_card": None, "phone": None}
+    newborn = {"born": today() - timedelta(days=20), "sex": "male", "id_card": None, "phone": None}
     body = assert_invalid(post_archive(client, doctor, **newborn), "guardian")
     assert "guardian" in body["detail"]
     assert db.archives.count_documents({}) == 0
@@ -143,7 +144,7 @@ def test_malformed_fields_are_named(client, db, doctor, changes, field):
 
 
 def test_logic_checks_are_named(client, db, doctor, township):
-    assert_invalid(post_archive(client, doctor, born=date.today() + timedelta(days=3), id_card=None,
+    assert_invalid(post_archive(client, doctor, born=today() + timedelta(days=3), id_card=None,
                           guardian={"name": "王芳", "relation": "mother"}), "birth_date")
     assert_invalid(post_archive(client, doctor, key_populations=["maternal"], sex="male"), "key_populations")
     young = assert_invalid(post_archive(client, doctor, born=years_ago(30), key_populations=["elderly"]),
@@ -325,7 +326,7 @@ def test_search_input_errors_are_named(client, doctor):
 def test_closed_archive_stays_readable_and_cannot_change(client, db, doctor):
     created = post_archive(client, doctor)
     url = f"/api/v1/archives/{created.get_json()['id']}"
-    closed = client.post(f"{url}/close", json={"reason": "death", "date": date.today().isoformat(),
+    closed = client.post(f"{url}/close", json={"reason": "death", "date": today().isoformat(),
                                                "note": "家中病逝"}, headers=doctor)
     assert closed.status_code == 200, closed.get_json()
     body = client.get(url, headers=doctor).get_json()
@@ -362,7 +363,7 @@ def test_close_input_is_checked(client, db, doctor):
                    "duplicate_of")
     assert_invalid(client.post(url, json={"reason": "duplicate", "date": "2025-01-01", "duplicate_of": created["id"]},
                                headers=doctor), "duplicate_of")
-    future = (date.today() + timedelta(days=2)).isoformat()
+    future = (today() + timedelta(days=2)).isoformat()
     assert_invalid(client.post(url, json={"reason": "death", "date": future}, headers=doctor), "date")
     assert_invalid(client.post(url, json={"reason": "death", "date": "1950-01-01"}, headers=doctor), "date")
     assert db.archives.find_one()["status"] == "open"
@@ -373,7 +374,7 @@ def test_closing_a_duplicate_names_the_archive_kept(client, doctor):
     duplicate = post_archive(client, doctor, n=1, id_card=None, born=date(1958, 4, 12),
                        guardian={"name": "李军", "relation": "child"}).get_json()
     response = client.post(f"/api/v1/archives/{duplicate['id']}/close",
-                           json={"reason": "duplicate", "date": date.today().isoformat(), "duplicate_of": kept["id"]},
+                           json={"reason": "duplicate", "date": today().isoformat(), "duplicate_of": kept["id"]},
                            headers=doctor)
     assert response.status_code == 200
     assert response.get_json()["closed"]["duplicate_of"] == kept["id"]

@@ -7,10 +7,11 @@ from datetime import date
 
 import bson
 
+from healthrec.clock import today
 from healthrec.ids import fake_id_card
 from tests.factories import VILLAGE
 
-RESIDENTS = [
+RESIDENTS: list[dict] = [
     {"name": "欧阳明月", "sex": "female", "birth_date": "1948-02-29", "phone": "13655554444",
      "address": "柳河村七组二十一号", "allergies": ["磺胺类"],
      "family_history": [{"relation": "mother", "condition": "食管癌"}],
@@ -18,7 +19,7 @@ RESIDENTS = [
     {"name": "买买提·艾力", "sex": "male", "birth_date": "1979-11-05", "phone": "0370-7788990",
      "address": "前营村新村路九十九号", "allergies": [], "family_history": [], "past_history": {}},
 ]
-CHILD = {"name": "司马小龙", "sex": "male", "birth_date": date.today().replace(day=1).isoformat(),
+CHILD: dict = {"name": "司马小龙", "sex": "male", "birth_date": today().replace(day=1).isoformat(),
          "guardian": {"name": "司马大海", "relation": "father", "phone": "18912340000"},
          "address": "柳河村桥头巷三号", "allergies": [], "family_history": [], "past_history": {}}
 NOTES = {"review": "请核实欧阳家电话", "close": "迁往郑州市金水区"}
@@ -64,7 +65,7 @@ def test_no_collection_and_no_log_holds_a_known_value(client, db, doctor, townsh
     client.post(f"/api/v1/archives/{ids[0]}/review",
                 json={"verdict": "needs_correction", "note": NOTES["review"]}, headers=township)
     client.post(f"/api/v1/archives/{ids[1]}/close",
-                json={"reason": "moved_away", "date": date.today().isoformat(), "note": NOTES["close"]},
+                json={"reason": "moved_away", "date": today().isoformat(), "note": NOTES["close"]},
                 headers=doctor)
     assert client.post("/api/v1/archives", json=bodies[0], headers=doctor).status_code == 409
     # The service answers in clear to those allowed: the values are really in play.

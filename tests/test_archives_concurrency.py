@@ -12,7 +12,7 @@ from tests.factories import NEIGHBOUR, VILLAGE, if_match, post_archive, resident
 def at_once(count, work):
     """Run work(i) in `count` threads released together; the results, or the errors."""
     barrier = threading.Barrier(count)
-    results = [None] * count
+    results: list = [None] * count
 
     def run(i):
         barrier.wait()

@@ -1,11 +1,11 @@
 """`flask demo seed --residents N`: believable archives in the demo county."""
 
 from collections import Counter
-from datetime import date
 
 from healthrec import demo
 from healthrec.archives import service
 from healthrec.archives.rules import age_on
+from healthrec.clock import today
 from healthrec.ids import parse_id_card
 
 
@@ -28,12 +28,12 @@ def test_demo_residents_spread_over_the_county(app, runner, db):
     assert populations["elderly"] >= 10 and populations["child"] >= 4
     assert populations["hypertension"] >= 5 and populations["diabetes"] >= 1
 
-    today = date.today()
+    day = today()
     for archive in archives:
         assert 2 <= len(archive["name"]) <= 3
         if archive["id_card"]:  # it agrees with the archive, or creation would have refused it
             assert parse_id_card(archive["id_card"]).birth_date == archive["birth_date"]
-        if age_on(archive["birth_date"], today) < 18:
+        if age_on(archive["birth_date"], day) < 18:
             assert archive["guardian"]["relation"] in ("father", "mother")
             assert len(archive["guardian"]["phone"]) == 11
         else:

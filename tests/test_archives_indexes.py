@@ -1,9 +1,9 @@
 """Every query the archive services send has an index MongoDB can use. FerretDB scans
 whole collections anyway, so the check is on the query shapes, as the driver sends them."""
 
-from datetime import date
 
 from healthrec.archives import locks
+from healthrec.clock import today
 from tests.factories import VILLAGE, if_match, post_archive
 from tests.querycheck import unsupported, watched
 
@@ -24,7 +24,7 @@ def test_every_archive_query_has_an_index(app, devdb, client, doctor, township):
             assert client.get("/api/v1/archives", query_string=query, headers=township).status_code == 200
         client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=township)
         client.post(f"/api/v1/archives/{archive_id}/close",
-                    json={"reason": "moved_away", "date": date.today().isoformat()}, headers=doctor)
+                    json={"reason": "moved_away", "date": today().isoformat()}, headers=doctor)
         assert len(list(listener.shapes(COLLECTIONS))) > 20
         assert unsupported(listener, COLLECTIONS) == []
 

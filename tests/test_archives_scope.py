@@ -1,10 +1,10 @@
 """Scope on every archive endpoint: each role, inside and outside its region. A refusal is
 a 403 problem that says what to do instead, changes nothing and is audited."""
 
-from datetime import date
 
 import pytest
 
+from healthrec.clock import today
 from tests.factories import COUNTY, NEIGHBOUR, TOWNSHIP, URBAN_TOWNSHIP, VILLAGE, resident
 
 ACTORS = {
@@ -32,7 +32,7 @@ def call(client, endpoint, archive_id, headers):
     if endpoint == "search":
         return client.post("/api/v1/archives/search", json={"village": VILLAGE}, headers=headers)
     if endpoint == "close":
-        return client.post(f"{url}/close", json={"reason": "death", "date": date.today().isoformat()},
+        return client.post(f"{url}/close", json={"reason": "death", "date": today().isoformat()},
                            headers=headers)
     if endpoint == "review":
         return client.post(f"{url}/review", json={"verdict": "qualified"}, headers=headers)

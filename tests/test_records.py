@@ -107,7 +107,7 @@ def test_range_and_logic_errors_name_the_field(client, db, doctor, archive_id, b
 
 
 def test_every_kind_is_accepted(client, doctor, archive_id):
-    changes = {
+    changes: dict[tuple[str, str | None], dict] = {
         ("followup", "hypertension"): {"height": 170, "weight": 70, "next_followup": days_ago(-90),
                                        "medications": [{"name": "氨氯地平"}]},
         ("followup", "diabetes"): {"adherence": "intermittent", "control": "unsatisfactory",
@@ -152,7 +152,7 @@ def test_concurrent_repeats_of_a_key_make_one_record(app, db, doctor, archive_id
     rounds, threads_per_round = 4, 4
     for n in range(rounds):
         barrier = threading.Barrier(threads_per_round)
-        answers = []
+        answers: list = []
 
         def send(key=f"flaky-{n}", barrier=barrier, answers=answers):
             client = app.test_client()

@@ -6,7 +6,9 @@ from tests.factories import PASSWORD
 
 
 def csrf_token(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
 
 
 def test_login_page_is_chinese_by_default(client):
