@@ -142,7 +142,8 @@ def resident(rng, village, village_name, kind, doctor):
     diseases = []
     for condition, flag, chance in (("高血压", "hypertension", 0.35), ("2型糖尿病", "diabetes", 0.12)):
         if age >= 35 and rng.random() < chance * (1 if age >= 60 else 0.4):
-            diseases.append({"name": condition, "date": str(rng.randint(max(born.year + 30, 1990), clock.today().year))})
+            diagnosed = rng.randint(max(born.year + 30, 1990), clock.today().year)
+            diseases.append({"name": condition, "date": str(diagnosed)})
             data["key_populations"].append(flag)
     if diseases:
         data["past_history"] = {"diseases": diseases}
