@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from healthrec import create_app
 from healthrec.auth import service as auth
 from healthrec.clock import today
-from healthrec.ids import fake_id_card
+from healthrec.ids import CodeLayout, fake_id_card
+from healthrec.settings import from_env
 
 PASSWORD = "correct horse battery"
 
@@ -29,6 +30,15 @@ REGIONS = """code,name,population,year
 COUNTY, TOWNSHIP, VILLAGE, NEIGHBOUR = "411423", "411423101", "411423101101", "411423101102"
 URBAN_TOWNSHIP, URBAN = "411423001", "411423001001"
 FAR_COUNTY, FAR = "411424", "411424101101"
+
+# The archive-code layout the suite runs under: HEALTHREC_ARCHIVE_SERIAL_DIGITS=5 runs it on
+# 17-digit codes.
+LAYOUT = CodeLayout(from_env()["ARCHIVE_SERIAL_DIGITS"])
+
+
+def code(serial, village=VILLAGE):
+    """The archive code of `serial` in `village` under the suite's layout."""
+    return LAYOUT.format(village, serial)
 
 # Everyone an access request concerns, by the name tests call them: role and region.
 CAST = {

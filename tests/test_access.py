@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import SELF_SIGNED, TOWNSHIP, VILLAGE, approve, file_request, step
+from tests.factories import SELF_SIGNED, TOWNSHIP, approve, code, file_request, step
 from tests.querycheck import unsupported, watched
 
 
@@ -66,7 +66,7 @@ def test_days_are_capped_and_bad_input_names_the_field(client, db, people, archi
 
 def test_request_for_a_missing_archive_is_404(client, db, people):
     response = client.post("/api/v1/access-requests", headers=people["sup"], json={
-        "archive_id": VILLAGE + "9999", "purpose": "抽查", "application": "申请", "days": 3})
+        "archive_id": code(9999), "purpose": "抽查", "application": "申请", "days": 3})
     assert response.status_code == 404
     assert db.access_requests.count_documents({}) == 0
 

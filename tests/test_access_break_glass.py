@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.factories import COUNTY, FAR_COUNTY, TOWNSHIP, URBAN, URBAN_TOWNSHIP, VILLAGE, make_archive, resident
+from tests.factories import COUNTY, FAR_COUNTY, TOWNSHIP, URBAN, URBAN_TOWNSHIP, code, make_archive, resident
 
 REASON = "车祸送急诊,患者昏迷,需查过敏史和既往史"
 
@@ -65,7 +65,7 @@ def test_who_may_not_break_glass(client, db, people, archive_id):
         assert "clinicians" in response.get_json()["detail"]
     own = open_glass(client, people["staff"], archive_id)
     assert own.status_code == 409 and "your own scope" in own.get_json()["detail"]
-    assert open_glass(client, people["far"], VILLAGE + "9999").status_code == 404
+    assert open_glass(client, people["far"], code(9999)).status_code == 404
     assert db.break_glass.count_documents({}) == 0
     assert db.audit.count_documents({"action": "break_glass.open", "outcome": "denied"}) == 3
 

@@ -1,6 +1,6 @@
 """The consent log: append-only, per archive, enrolment and access consent alike."""
 
-from tests.factories import GUARDIAN_VERBAL, SELF_SIGNED, VILLAGE, approve, file_request, post_archive, step
+from tests.factories import GUARDIAN_VERBAL, SELF_SIGNED, approve, code, file_request, post_archive, step
 
 
 def consents(client, headers, archive_id):
@@ -71,7 +71,7 @@ def test_consent_log_is_for_those_who_may_read_the_archive(client, db, people, a
     assert consents(client, people["doc"], archive_id).status_code == 200
     for who in ("doc2", "town2", "sup"):
         assert consents(client, people[who], archive_id).status_code == 403
-    assert consents(client, people["doc"], VILLAGE + "9999").status_code == 404
+    assert consents(client, people["doc"], code(9999)).status_code == 404
     reads = list(db.audit.find({"action": "consent.read"}))
     assert sorted(e["outcome"] for e in reads) == ["denied"] * 3 + ["not_found", "ok"]
 

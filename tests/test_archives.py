@@ -11,9 +11,11 @@ from healthrec.clock import today
 from healthrec.ids import fake_id_card
 from tests.factories import (
     FAR,
+    LAYOUT,
     NEIGHBOUR,
     TOWNSHIP,
     VILLAGE,
+    code,
     if_match,
     post_archive,
     resident,
@@ -35,7 +37,7 @@ def test_create_gives_a_code_under_the_village_and_the_archive_decrypted(client,
     response = post_archive(client, doctor, key_populations=["hypertension"])
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["id"] == VILLAGE + "0001"
+    assert body["id"] == code(1)
     assert response.headers["ETag"] == f'"{body["id"]}.1"'
     assert body["version"] == 1 and body["status"] == "open"
     assert body["name"] == "李秀英" and body["address"] == "柳河村2组8号"
@@ -45,7 +47,7 @@ def test_create_gives_a_code_under_the_village_and_the_archive_decrypted(client,
     assert body["key_populations"] == ["elderly", "hypertension"]  # elderly from the birth date
     assert response.headers["Cache-Control"] == "no-store"
     second = post_archive(client, doctor, n=1)
-    assert second.get_json()["id"] == VILLAGE + "0002"
+    assert second.get_json()["id"] == code(2)
 
 
 def test_same_id_card_again_is_409_with_the_existing_id(client, db, doctor):
@@ -68,7 +70,7 @@ def test_a_second_archive_outside_your_scope_only_says_registered_elsewhere(clie
     assert db.archives.count_documents({}) == 1
     # Township staff manage both villages and are told which archive it is.
     staff = login("township_staff", TOWNSHIP)
-    assert post_archive(client, staff, village_code=NEIGHBOUR).get_json()["existing_id"] == VILLAGE + "0001"
+    assert post_archive(client, staff, village_code=NEIGHBOUR).get_json()["existing_id"] == code(1)
 
 
 def test_bad_check_digit_is_422_naming_id_card_and_writes_nothing(client, db, doctor):
@@ -193,12 +195,12 @@ def test_get_gives_the_archive_with_version_and_etag(client, doctor):
 
 
 def test_unknown_and_malformed_archive_ids(client, doctor):
-    missing = client.get(f"/api/v1/archives/{VILLAGE}0042", headers=doctor)
+    missing = client.get(f"/api/v1/archives/{code(42)}", headers=doctor)
     assert missing.status_code == 404
     assert missing.mimetype == "application/problem+json"
     malformed = client.get("/api/v1/archives/12345", headers=doctor)
     assert malformed.status_code == 422
-    assert "16 digits" in malformed.get_json()["detail"]
+    assert f"{LAYOUT.length} digits" in malformed.get_json()["detail"]
 
 
 # --- Change --------------------------------------------------------------------------
@@ -309,7 +311,7 @@ def test_search_pages_through_results(app, client, doctor):
     first = client.get("/api/v1/archives", query_string={"per_page": 2}, headers=doctor).get_json()
     last = client.get("/api/v1/archives", query_string={"per_page": 2, "page": 3}, headers=doctor).get_json()
     assert first["total"] == last["total"] == 5
-    assert [item["id"][-4:] for item in first["items"]] == ["0001", "0002"]
+    assert [item["id"] for item in first["items"]] == [code(1), code(2)]
     assert [item["id"][-4:] for item in last["items"]] == ["0005"]
     app.config["PAGE_SIZE"] = 4
     assert len(client.get("/api/v1/archives", headers=doctor).get_json()["items"]) == 4

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from healthrec.settings import SettingsError, finalise, from_env
-from tests.factories import NEIGHBOUR, VILLAGE, if_match, post_archive, resident
+from tests.factories import LAYOUT, NEIGHBOUR, VILLAGE, code, if_match, post_archive, resident
 
 
 def at_once(count, work):
@@ -32,7 +32,7 @@ def at_once(count, work):
 def test_twenty_creators_in_one_village_get_twenty_gapless_codes(app, db, doctor):
     responses = at_once(20, lambda i: app.test_client().post("/api/v1/archives", json=resident(i), headers=doctor))
     assert [response.status_code for response in responses] == [201] * 20
-    assert sorted(response.get_json()["id"] for response in responses) == [f"{VILLAGE}{n:04d}" for n in range(1, 21)]
+    assert sorted(response.get_json()["id"] for response in responses) == [code(n) for n in range(1, 21)]
     assert db.archives.count_documents({}) == 20
     assert db.audit.count_documents({"action": "archive.create", "outcome": "ok"}) == 20
 
@@ -58,14 +58,14 @@ def test_two_changes_with_one_etag_let_exactly_one_win(app, client, db, doctor):
     assert final["version"] == 2 and final["address"] == winner
 
 
-def test_serial_9999_used_up_is_409_and_leaves_nothing_behind(client, db, doctor, township):
-    # Stands in for the 9998 archives numbered before: numbering resumes from this hint.
-    db.archive_serials.insert_one({"_id": VILLAGE, "last": 9998})
-    assert post_archive(client, doctor).get_json()["id"] == VILLAGE + "9999"
+def test_the_last_serial_used_up_is_409_and_leaves_nothing_behind(client, db, doctor, township):
+    # Stands in for the archives numbered before: numbering resumes from this hint.
+    db.archive_serials.insert_one({"_id": VILLAGE, "last": LAYOUT.max_serial - 1})
+    assert post_archive(client, doctor).get_json()["id"] == code(LAYOUT.max_serial)
     full = post_archive(client, doctor, n=1)
     assert full.status_code == 409
     assert full.mimetype == "application/problem+json"
-    assert "used all 9999 archive serials" in full.get_json()["detail"]
+    assert f"used all {LAYOUT.max_serial} archive serials" in full.get_json()["detail"]
     assert db.archives.count_documents({}) == 1
     assert db.identities.count_documents({}) == 1  # the refused resident's card was let go
     assert post_archive(client, township, n=1, village_code=NEIGHBOUR).status_code == 201
@@ -75,9 +75,9 @@ def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint
     for n in range(3):
         post_archive(client, doctor, n=n)
     db.archive_serials.delete_many({})
-    assert post_archive(client, doctor, n=3).get_json()["id"] == VILLAGE + "0004"
+    assert post_archive(client, doctor, n=3).get_json()["id"] == code(4)
     db.archive_serials.update_one({"_id": VILLAGE}, {"$set": {"last": 1}})
-    assert post_archive(client, doctor, n=4).get_json()["id"] == VILLAGE + "0005"
+    assert post_archive(client, doctor, n=4).get_json()["id"] == code(5)
 
 
 def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, doctor):

@@ -10,9 +10,10 @@ from bson import ObjectId
 
 from healthrec.audit import chain as chains
 from healthrec.audit.log import record
+from tests.factories import code
 
 TOWNSHIP = "411423101"
-ARCHIVE = "4114231011010001"
+ARCHIVE = code(1)
 
 
 def entry(seq, chain=TOWNSHIP):

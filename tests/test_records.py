@@ -15,6 +15,7 @@ from tests.factories import (
     VILLAGE,
     amend,
     checkup,
+    code,
     days_ago,
     hypertension,
     make_record,
@@ -307,7 +308,7 @@ def test_only_in_scope_users_read_and_write_and_everything_is_audited(client, db
 
 
 def test_unknown_archive_is_404(client, doctor):
-    response = client.get(f"/api/v1/archives/{VILLAGE}9999/records", headers=doctor)
+    response = client.get(f"/api/v1/archives/{code(9999)}/records", headers=doctor)
     assert response.status_code == 404
 
 
