@@ -61,3 +61,25 @@ def test_docs_page_uses_local_assets(client):
     assert "cdn" not in html.lower()
     asset = client.get("/api/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_a_page_beyond_any_list_is_a_clear_422(client, doctor):
+    response = client.get("/api/v1/archives?page=100000000000000000000", headers=doctor)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"page": ["Must be between 1 and 10000."]}
+
+
+def test_the_openapi_document_describes_every_record_form(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    body = spec["paths"]["/api/v1/archives/{archive_id}/records"]["post"]["requestBody"]["content"]
+    form = schemas[body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert form["discriminator"]["propertyName"] == "kind"
+    kinds = set(form["discriminator"]["mapping"])
+    assert kinds == {"checkup", "encounter", "followup", "referral", "consultation", "hospitalization"}
+    followup = schemas[form["discriminator"]["mapping"]["followup"].rsplit("/", 1)[1]]
+    assert followup["discriminator"]["propertyName"] == "population"
+    assert {"hypertension", "diabetes", "child", "maternal", "elderly"} <= set(followup["discriminator"]["mapping"])
+    answer = spec["paths"]["/api/v1/archives/{archive_id}/records/{record_id}"]["get"]["responses"]["200"]
+    answered = schemas[answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(answered["discriminator"]["mapping"]) == kinds
