@@ -17,7 +17,9 @@ class Api(SmorestApi):
 
 
 def select_locale():
-    return request.cookies.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
+    # Chinese whatever the browser asks for (shared clinic PCs often say English); English
+    # only when the reader chose it (/lang/en).
+    return "en" if request.cookies.get("lang") == "en" else "zh"
 
 
 babel = Babel()

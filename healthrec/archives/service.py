@@ -173,8 +173,9 @@ def get_archive(user, archive_id):
 
 
 def search_archives(user, village=None, name=None, id_card=None, status=None, review=None,
-                    page=1, per_page=None):
-    """One page of the archives within the user's scope that match every filter given."""
+                    page=1, per_page=None, newest_first=False):
+    """One page of the archives within the user's scope that match every filter given, by
+    code (newest first: the most recently numbered first)."""
     region = village or user.region
     access = authorized(user, READ, region, "archive.search")
     query = custody_query(region)
@@ -189,7 +190,8 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
         query["status"] = status
     if review:
         query["review.verdict"] = {"$exists": False} if review == "none" else review
-    result = page_of(get_db().archives, query, [("_id", 1)], page, per_page, summary, dict.fromkeys(SUMMARY, 1))
+    result = page_of(get_db().archives, query, [("_id", -1 if newest_first else 1)], page, per_page, summary,
+                     dict.fromkeys(SUMMARY, 1))
     filters = [k for k, v in (("village", village), ("name", name), ("id_card", id_card),
                               ("status", status), ("review", review)) if v]
     # One entry per search; the ids shown are listed so a resident's name seen in a list
