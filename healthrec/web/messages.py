@@ -176,6 +176,8 @@ PATTERNS = [
     (r"You can create archives only in villages within your region.*",
      _l("You can create archives only in the villages of your own region.")),
     (r"No archive (?P<id>\d+)\.", _l("There is no archive %(id)s.")),
+    (r"The audit trail is kept by the township health centre.*",
+     _l("The audit trail is kept by the township health centre; ask its staff for a report of who used an archive.")),
 ]
 COMPILED = [(re.compile(pattern), template) for pattern, template in PATTERNS]
 

@@ -27,8 +27,9 @@ MENUS = {
     ],
     roles.TOWNSHIP_STAFF: [
         ("web.home", _l("Home")), ("web.township.review", _l("Review")),
-        ("web.township.access_requests", _l("Access requests")), ("web.township.break_glass", _l("Emergency openings")),
-        ("web.township.referrals", _l("Referrals")), ("web.township.audit", _l("Audit trail")),
+        ("web.township.access_requests", _l("Access requests")),
+        ("web.township.break_glass_queue", _l("Emergency openings")),
+        ("web.township.referrals", _l("Referrals")), ("web.township.audit_trail", _l("Audit trail")),
         ("web.archives.new", _l("New archive")),
     ],
     roles.SUPERVISOR: [("web.home", _l("Home")), ("web.township.access_requests", _l("Access requests"))],
@@ -184,14 +185,14 @@ def refused(error, *forms):
             forms[0].refused({name: messages})
 
 
-def render(template, status=200, **context):
+def render(template, http_status=200, **context):
     """A page; a form with errors answers 422 so that scripts and tests can tell."""
     forms = []
     for value in context.values():
         values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
         forms += [form for form in values if isinstance(form, Form)]
     errors = errors_of(*forms)
-    if errors and status == 200:
-        status = 422
-    return render_template(template, errors=errors, labels=labels(*forms), **context), status
+    if errors and http_status == 200:
+        http_status = 422
+    return render_template(template, errors=errors, labels=labels(*forms), **context), http_status
 
