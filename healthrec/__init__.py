@@ -8,7 +8,7 @@ from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import crypto, db, errors, settings
+from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
 
@@ -20,6 +20,7 @@ def create_app(config=None):
     values = settings.finalise(values)
 
     app = Flask(__name__)
+    app.json = bodies.StrictJSONProvider(app)
     app.config.update(values)
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],
@@ -99,6 +100,7 @@ def register_auth(app):
         # authenticate itself, never inherit the previous request's user.
         g.pop("_login_user", None)
 
+    app.before_request(bodies.check)
     app.before_request(api.require_user)
 
     @login_manager.user_loader
