@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
+from healthrec.regions.codes import normalized
 
 
 def create_app(config=None):
@@ -60,6 +61,14 @@ def create_app(config=None):
     })
 
     register_blueprints(app, api)
+
+    @app.url_value_preprocessor
+    def normalize_codes(endpoint, values):
+        # Codes typed on a phone come in full-width digits; every later check accepts only
+        # ASCII digits, so the one form the service keeps is made here, for every route.
+        for name in ("archive_id", "code"):
+            if values and name in values:
+                values[name] = normalized(values[name])
     register_auth(app)
     register_cli(app)
 

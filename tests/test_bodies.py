@@ -55,3 +55,35 @@ def test_a_language_cookie_that_is_not_ours_falls_back_to_chinese(client, cookie
     assert "登录" in page.get_data(as_text=True)
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "text/html" in missing.content_type
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_an_id_card_in_full_width_digits_is_the_same_person(client, db, doctor):
+    first = resident(1)
+    assert client.post("/api/v1/archives", json=first, headers=doctor).status_code == 201
+    again = {**resident(2), "id_card": first["id_card"].translate(FULL_WIDTH), "birth_date": first["birth_date"],
+             "sex": first["sex"]}
+    response = client.post("/api/v1/archives", json=again, headers=doctor)
+    assert response.status_code == 409, response.get_json()
+    assert db.archives.count_documents({}) == 1
+
+
+def test_digits_of_other_scripts_are_refused_and_open_no_audit_chain(client, db, doctor):
+    body = resident(3)
+    response = client.post("/api/v1/archives", json={**body, "id_card": body["id_card"].translate(ARABIC_INDIC)},
+                           headers=doctor)
+    assert response.status_code == 422 and "id_card" in response.get_json()["errors"]
+    archive_id = client.post("/api/v1/archives", json=body, headers=doctor).get_json()["id"]
+    for shown in (archive_id.translate(ARABIC_INDIC), archive_id[:-1] + "\u0967"):
+        assert client.get(f"/api/v1/archives/{shown}", headers=doctor).status_code == 422
+    chains = set(db.audit.distinct("chain"))
+    assert all(chain == "system" or (chain.isascii() and chain.isdigit()) for chain in chains), chains
+
+
+def test_an_archive_code_in_full_width_digits_opens_the_archive(client, db, doctor):
+    archive_id = client.post("/api/v1/archives", json=resident(4), headers=doctor).get_json()["id"]
+    response = client.get(f"/api/v1/archives/{archive_id.translate(FULL_WIDTH)}", headers=doctor)
+    assert response.status_code == 200 and response.get_json()["id"] == archive_id
