@@ -13,7 +13,7 @@ from healthrec.auth import roles
 from healthrec.auth import service as auth
 from healthrec.clock import local
 from healthrec.errors import Invalid, TooManyRequests, Unauthorized
-from healthrec.extensions import login_manager
+from healthrec.extensions import LANGUAGES, login_manager
 from healthrec.records import worklists
 from healthrec.web import archives as archive_pages
 from healthrec.web import township
@@ -132,6 +132,6 @@ def search():
 @bp.get("/lang/<code>")
 def language(code):
     response = make_response(redirect(safe_next(request.referrer, url_for("web.home"))))
-    if code in ("zh", "en"):
+    if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response
