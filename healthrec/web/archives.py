@@ -18,7 +18,7 @@ from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from healthrec.records import kinds, reads, writes
 from healthrec.web.messages import localise
 from healthrec.web.pages import Form, message, page_number, refused, render
-from healthrec.web.schema_form import diff
+from healthrec.web.schema_form import diff, widgets
 from schemas.access import BreakGlassIn
 from schemas.archives import ArchiveChange, ArchiveCreate, CloseRequest
 from schemas.records.envelopes import AmendBody, TimelineQuery
@@ -123,11 +123,13 @@ def show(archive_id):
     except Forbidden as error:
         return outside_scope(archive_id, error)
     timeline = reads.timeline(current_user, archive_id, page=page_number(), per_page=TIMELINE_PAGE)
+    # Each record's own fields; what kind it is and when stand in its heading.
     entries = [{**item, "title": form_title(item["kind"], item.get("population")),
-                "shown": Form(schema_for(item["kind"], item.get("population")), values=item).widgets}
+                "shown": widgets(schema_for(item["kind"], item.get("population")), item,
+                                 skip=("kind", "population", "date"))}
                for item in timeline["items"]]
     return render("archives/show.html", archive=archive, timeline=timeline, entries=entries,
-                  basic=Form(ArchiveChange(), values=archive).widgets,
+                  basic=archive_form(ArchiveChange(), archive).widgets,
                   consents=consents.consent_log(current_user, archive_id),
                   offered=[(spec, form_title(*parse_spec(spec))) for spec in offered_forms(archive)],
                   may_write=current_user.role in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF)
