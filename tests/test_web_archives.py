@@ -149,6 +149,7 @@ def test_a_form_without_its_csrf_token_is_refused(app, client, make_user, db):
     app.config["WTF_CSRF_ENABLED"] = True
     make_user("liu.doctor", "village_doctor", VILLAGE)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    assert token, "the sign-in page has no CSRF token"
     client.post("/login", data={"username": "liu.doctor", "password": PASSWORD, "csrf_token": token.group(1)})
     response = client.post("/archives/new", data=form_of(factories.resident()))
     assert response.status_code == 400 and "没有保存" in response.get_data(as_text=True)
@@ -180,3 +181,25 @@ def test_the_timeline_is_paged(doctor_web):
     page = doctor_web.get(f"/archives/{archive_id}").get_data(as_text=True)
     assert "第 1 页，共 2 页" in page and f"/archives/{archive_id}?page=2" in page
     assert factories.days_ago(1) in page and factories.days_ago(11) not in page
+
+
+def test_basic_information_is_changed_at_the_version_shown(doctor_web, db):
+    archive_id = factories.make_archive(doctor_web, factories.bearer(doctor_web, "liu.doctor"))
+    page = doctor_web.get(f"/archives/{archive_id}/edit").get_data(as_text=True)
+    assert 'name="version" value="1"' in page and 'value="13912345678"' in page
+    form = {**form_of(factories.resident()), "phone": "1391234", "version": "1"}
+    refused = doctor_web.post(f"/archives/{archive_id}/edit", data=form)
+    assert "11位手机号" in error_next_to(refused.get_data(as_text=True), "phone")
+    assert doctor_web.post(f"/archives/{archive_id}/edit", data={**form, "phone": "13800001111"}).status_code == 302
+    stale = doctor_web.post(f"/archives/{archive_id}/edit", data={**form, "phone": "13800002222"})
+    assert "有人修改了档案" in stale.get_data(as_text=True)
+    assert db.archives.find_one({"_id": archive_id})["version"] == 2
+
+
+def test_a_form_sent_after_the_session_ended_returns_to_its_page(client, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    archive_id = factories.make_archive(client, factories.bearer(client, "liu.doctor"))
+    page = f"http://localhost/archives/{archive_id}/close"
+    response = client.post(f"/archives/{archive_id}/close", data={"reason": "death"}, headers={"Referer": page})
+    back = client.post(response.headers["Location"], data={"username": "liu.doctor", "password": PASSWORD})
+    assert back.headers["Location"] == f"/archives/{archive_id}/close"

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -43,12 +44,13 @@ class Site:
     """A WSGI server on a free loopback port that serves whichever app a test hands it."""
 
     def __init__(self):
-        self.app = None
+        self.app: Flask | None = None
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def __call__(self, environ, start_response):
+        assert self.app is not None, "no test is using the site"
         return self.app(environ, start_response)
 
 

@@ -78,7 +78,9 @@ def test_a_requester_cannot_decide_their_own_request(staff_web, people):
     staff_web.post("/access-requests/new", data={"archive_id": archive_id, "purpose": "质控",
                                                  "application": "抽查", "days": "3"})
     filed = staff_web.get("/access-requests").get_data(as_text=True)
-    request_id = re.search(r'href="/access-requests/([0-9a-f]{24})"', filed).group(1)
+    found = re.search(r'href="/access-requests/([0-9a-f]{24})"', filed)
+    assert found, "the request is not listed"
+    request_id = found.group(1)
     page = staff_web.post(f"/access-requests/{request_id}/decision", data={"decision": "approve"},
                           follow_redirects=True).get_data(as_text=True)
     assert "这是您本人提交的申请" in page

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from healthrec.auth import roles
 from healthrec.errors import Invalid, NotFound
@@ -111,7 +111,7 @@ class Form:
     sets itself (a record's kind), `none_known` fields that take "none (asked)".
     """
 
-    schema: object
+    schema: Schema
     values: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
     prefix: str = ""

@@ -149,8 +149,8 @@ def break_glass_queue():
 
 
 def openings_page(failed_id=None, failed_form=None):
-    status = request.args.get("status", "unreviewed")
-    status = status if status in ("unreviewed", "acknowledged") else None
+    chosen = request.args.get("status", "unreviewed")
+    status = chosen if chosen in ("unreviewed", "acknowledged") else None
     listed = break_glass.list_openings(current_user, status=status, page=page_number())
     forms = {item["id"]: failed_form if item["id"] == failed_id else Form(AcknowledgeIn())
              for item in listed["items"]}
