@@ -17,6 +17,7 @@ from healthrec.web import schema_form
 from healthrec.web.messages import localise, localise_all
 from schemas.access import ConsentIn
 from schemas.archives import ArchiveChange
+from schemas.paging import MAX_PAGE
 from schemas.records.registry import flat
 
 # The menu of each role: (endpoint, text).
@@ -95,7 +96,7 @@ def safe_next(target, default):
 def page_number():
     """?page= of a paged list (1 when missing or not a number)."""
     page = request.args.get("page", type=int) or 1
-    return page if 1 <= page <= 10_000 else 1
+    return page if 1 <= page <= MAX_PAGE else 1
 
 
 def message(error):

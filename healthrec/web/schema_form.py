@@ -127,7 +127,7 @@ def widget(path, name, schema_field, value, errors, none_known):
         w.maxlength = length.max if length else None
         w.kind = "textarea" if w.maxlength and w.maxlength > LONG_TEXT else "text"
         w.value = as_text(value)
-    w.open = bool(value) or w.none_known is True or any(key.startswith(path) for key in errors)
+    w.open = bool(value) or w.none_known is True or any(key == path or key.startswith(path + ".") for key in errors)
     return w
 
 

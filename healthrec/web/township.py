@@ -128,16 +128,21 @@ def request_page(request_id, decision=None, consent=None):
                if entry.get("request_id") == request_id]
     except Forbidden:
         log = None  # the requester, before the resident has consented
-    staff = current_user.role == roles.TOWNSHIP_STAFF and current_user.region == item["archive_id"][:9]
-    own_village = current_user.role == roles.VILLAGE_DOCTOR and item["archive_id"].startswith(current_user.region)
+    # Which steps to offer; the access service decides whether each is allowed.
+    staff = current_user.role == roles.TOWNSHIP_STAFF and current_user.covers(item["village"])
+    own_village = current_user.role == roles.VILLAGE_DOCTOR and current_user.covers(item["village"])
     mine = item["requester"] == current_user.username
     status = item["status"]
-    return render(
-        "township/access_request.html", item=item, log=log,
-        decision=decision or Form(DecisionIn()) if staff and not mine and status == "pending" else None,
-        consent=consent or Form(ConsentIn()) if (staff or own_village) and not mine
-        and status in ("awaiting_consent", "active") else None,
-        revocable=(staff or mine) and status in ("pending", "awaiting_consent", "active"))
+    if not (staff and not mine and status == "pending"):
+        decision = None
+    elif decision is None:
+        decision = Form(DecisionIn())
+    if not ((staff or own_village) and not mine and status in ("awaiting_consent", "active")):
+        consent = None
+    elif consent is None:
+        consent = Form(ConsentIn())
+    return render("township/access_request.html", item=item, log=log, decision=decision, consent=consent,
+                  revocable=(staff or mine) and status in ("pending", "awaiting_consent", "active"))
 
 
 # --- Emergency openings, referrals ------------------------------------------------------

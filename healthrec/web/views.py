@@ -21,6 +21,7 @@ from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
 from healthrec.web.pages import Form, archive_label, consent_label, no_store, page_context, render, safe_next
 from schemas.archives import ArchiveQuery
+from schemas.paging import MAX_PAGE
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 bp.register_blueprint(archive_pages.bp)
@@ -38,8 +39,6 @@ RECENT = 5
 def sign_in_first():
     """To the sign-in page, and back to this page after it. A form sent after the session
     ended goes back to the page that showed the form."""
-    if request.path.startswith("/api/"):
-        raise Unauthorized("Send 'Authorization: Bearer <token>'; get a token at /api/v1/auth/token.")
     back = request.full_path if request.method == "GET" else safe_next(request.referrer, url_for("web.home"))
     flash(_("Please sign in to continue."), "warning")
     return redirect(url_for("web.login", next=safe_next(back.rstrip("?"), url_for("web.home"))))
@@ -123,7 +122,7 @@ def search():
     result = None
     if query is not None:
         try:
-            result = archives.search_archives(current_user, page=min(max(page, 1), 10_000), **query)
+            result = archives.search_archives(current_user, page=min(max(page, 1), MAX_PAGE), **query)
         except Invalid as error:
             form.refused(error.extra.get("errors", {}))
     return render("search.html", search=form, result=result)
