@@ -17,7 +17,7 @@ from healthrec.clock import today
 from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from healthrec.records import kinds, reads, writes
 from healthrec.web.messages import localise
-from healthrec.web.pages import Form, message, page_number, refused, render
+from healthrec.web.pages import Form, label_in, message, page_number, refused, render
 from healthrec.web.schema_form import diff, widgets
 from schemas.access import BreakGlassIn
 from schemas.archives import ArchiveChange, ArchiveCreate, CloseRequest
@@ -128,7 +128,8 @@ def show(archive_id):
                 "shown": widgets(schema_for(item["kind"], item.get("population")), item,
                                  skip=("kind", "population", "date"))}
                for item in timeline["items"]]
-    return render("archives/show.html", archive=archive, timeline=timeline, entries=entries,
+    closed = archive["closed"] and label_in(CloseRequest(), "reason", archive["closed"]["reason"])
+    return render("archives/show.html", archive=archive, timeline=timeline, entries=entries, closed_reason=closed,
                   basic=archive_form(ArchiveChange(), archive).widgets,
                   consents=consents.consent_log(current_user, archive_id),
                   offered=[(spec, form_title(*parse_spec(spec))) for spec in offered_forms(archive)],

@@ -19,7 +19,16 @@ from healthrec.web import archives as archive_pages
 from healthrec.web import township
 from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
-from healthrec.web.pages import Form, archive_label, consent_label, no_store, page_context, render, safe_next
+from healthrec.web.pages import (
+    Form,
+    archive_label,
+    consent_label,
+    no_store,
+    page_context,
+    page_number,
+    render,
+    safe_next,
+)
 from schemas.archives import ArchiveQuery
 from schemas.paging import MAX_PAGE
 
@@ -31,8 +40,9 @@ for helper in (archive_label, consent_label, local, localise):
     bp.add_app_template_global(helper)
 bp.after_request(no_store)
 
-# How many of each list the start page shows.
+# How many of each list the start page shows; the due list is paged.
 RECENT = 5
+DUE_PAGE = 20
 
 
 @login_manager.unauthorized_handler
@@ -90,10 +100,13 @@ def home():
 
 def village_home():
     village = current_user.region
+    due = worklists.followups_due(current_user, village)["items"]
+    page = page_number()
     return render(
         "village_home.html",
         recent=archives.search_archives(current_user, village=village, per_page=RECENT, newest_first=True),
-        due=worklists.followups_due(current_user, village),
+        due={"items": due[(page - 1) * DUE_PAGE:page * DUE_PAGE], "total": len(due), "page": page,
+             "per_page": DUE_PAGE},
         referrals=worklists.incoming_referrals(current_user, per_page=RECENT),
         search=search_form())
 
