@@ -105,12 +105,17 @@ def new():
                 flash(message(error), "error")
             else:
                 flash(_("Archive %(id)s was created.", id=archive["id"]), "success")
-                for warning in warnings:
-                    flash(localise(warning["message"]), "warning")
+                warn(warnings)
                 return redirect(url_for(".show", archive_id=archive["id"]))
     elif request.method == "POST":
         form.read()
     return render("archives/new.html", form=form, existing=existing)
+
+
+def warn(warnings):
+    """The service's warnings (an ID card's unknown area code, say), shown on the next page."""
+    for warning in warnings:
+        flash(localise(warning["message"]), "warning")
 
 
 # --- One archive ------------------------------------------------------------------------
@@ -175,13 +180,15 @@ def edit(archive_id):
             changes = {name: data.get(name) for name in form.schema.fields
                        if data.get(name) is not None or archive.get(name) is not None}
             try:
-                archives.update_archive(current_user, archive_id, changes, request.form.get("version", type=int))
+                _archive, warnings = archives.update_archive(current_user, archive_id, changes,
+                                                             request.form.get("version", type=int))
             except Invalid as error:
                 refused(error, form)
             except (Conflict, PreconditionFailed) as error:
                 flash(message(error), "error")
             else:
                 flash(_("The archive was saved."), "success")
+                warn(warnings)
                 return redirect(url_for(".show", archive_id=archive_id))
     elif request.method == "POST":
         form.read()
