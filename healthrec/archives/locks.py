@@ -5,7 +5,8 @@ FerretDB has no transactions, and a filtered update there is read-then-write: tw
 writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
 both servers, so it serialises writers instead:
 
-- the archive code: the archive itself is inserted under the next serial of its village;
+- the archive code: the archive itself is inserted under the next serial of its village
+  (or, brought in from paper, under the number it has);
 - the person: `identities` holds the ID card's blind index before its archive is written;
 - each version of an archive: `archive_versions` holds "<archive id>:<version>" before
   the archive is updated to that version.
@@ -61,14 +62,37 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
+    _raise_hint(db, village, serial, hint)
+    return doc
+
+
+def insert_at(layout, code, build):
+    """Insert `build(code)` under `code`, a number the archive already has (a paper
+    archive's); the document. Numbering in its village continues after it.
+
+    Raises Conflict when another archive has the number.
+    """
+    db = get_db()
+    village, serial = layout.parse(code)
+    doc = build(code)
+    try:
+        db.archives.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict(f"Archive number {code} belongs to another archive already.") from None
+    _raise_hint(db, village, serial, db.archive_serials.find_one({"_id": village}))
+    return doc
+
+
+def _raise_hint(db, village, serial, hint):
+    """Move the village's serial hint (`hint` as read, or None) up to `serial`, never down."""
     if hint is None:
         try:
             db.archive_serials.insert_one({"_id": village, "last": serial})
-            return doc
+            return
         except DuplicateKeyError:
             pass  # another creator made the hint first
-    db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
-    return doc
+    if hint is None or hint["last"] < serial:
+        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
 
 
 # --- One archive per person ------------------------------------------------------------
