@@ -6,6 +6,8 @@ imported from here. Everything but the users goes through the HTTP API, as clien
 import random
 from datetime import date, timedelta
 
+from openpyxl import Workbook
+
 from healthrec import create_app
 from healthrec.auth import service as auth
 from healthrec.clock import today
@@ -236,3 +238,35 @@ def granted(client, people, archive_id, who="sup"):
     consented = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
     assert consented.get_json()["status"] == "active", consented.get_json()
     return created
+
+
+# --- Legacy import files ---------------------------------------------------------------
+
+def legacy_row(n=0, serial=None, village=VILLAGE, **changes):
+    """A row of an import file, by Chinese header, for resident `n` (see `resident`): archive
+    number `serial` (default n + 1) of `village`, established on paper in 2012. A change to
+    None leaves the cell empty."""
+    body = resident(n)
+    row = {"档案编号": code(serial or n + 1, village), "姓名": body["name"], "性别": "女",
+           "出生日期": body["birth_date"], "身份证号": body["id_card"], "建档日期": "2012-05-20",
+           "联系电话": body["phone"], "现住址": body["address"], "药物过敏史": "无"}
+    row.update(changes)
+    return row
+
+
+def import_file(path, rows, encoding="utf-8"):
+    """Write `rows` (dicts by header) as a CSV file or, for a path ending .xlsx, an Excel
+    workbook whose cells keep the values' types; the path."""
+    header = list(dict.fromkeys(name for row in rows for name in row))
+    table = [header] + [[row.get(name) for name in header] for row in rows]
+    if str(path).endswith(".xlsx"):
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        for line in table:
+            sheet.append(line)
+        workbook.save(path)
+    else:
+        text = "\n".join(",".join("" if cell is None else str(cell) for cell in line) for line in table)
+        path.write_bytes((text + "\n").encode(encoding))
+    return path

@@ -62,7 +62,7 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    _raise_hint(db, village, serial, hint)
+    _raise_hint(db, village, serial)
     return doc
 
 
@@ -79,19 +79,17 @@ def insert_at(layout, code, build):
         db.archives.insert_one(doc)
     except DuplicateKeyError:
         raise Conflict(f"Archive number {code} belongs to another archive already.") from None
-    _raise_hint(db, village, serial, db.archive_serials.find_one({"_id": village}))
+    _raise_hint(db, village, serial)
     return doc
 
 
-def _raise_hint(db, village, serial, hint):
-    """Move the village's serial hint (`hint` as read, or None) up to `serial`, never down."""
-    if hint is None:
-        try:
-            db.archive_serials.insert_one({"_id": village, "last": serial})
-            return
-        except DuplicateKeyError:
-            pass  # another creator made the hint first
-    if hint is None or hint["last"] < serial:
+def _raise_hint(db, village, serial):
+    """Move the village's serial hint up to `serial`, never down."""
+    if db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}}).matched_count:
+        return
+    try:
+        db.archive_serials.insert_one({"_id": village, "last": serial})
+    except DuplicateKeyError:  # another writer made the hint meanwhile
         db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
 
 
@@ -101,6 +99,12 @@ def identity_holder(bi, village):
     """The archive of `village` holding the ID card with blind index `bi`, if any."""
     return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
                                       {"village": 1})
+
+
+def card_holder(bi):
+    """The id of the archive, of any village, that holds the ID card with blind index `bi`."""
+    doc = get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"_id": 1})
+    return doc and doc["_id"]
 
 
 def _orphan_identity(lock, cutoff):

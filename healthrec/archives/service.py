@@ -210,8 +210,11 @@ def _invalid(what, errors):
 def _check_village(village):
     try:
         regions.get_region(village)
-    except (Invalid, NotFound) as error:
+    except Invalid as error:
         raise Invalid(error.detail, {"village_code": [error.detail]}) from None
+    except NotFound:
+        message = f"There is no village {village}; an administrator adds villages with `flask regions import`."
+        raise Invalid(message, {"village_code": [message]}) from None
 
 
 def _doctor_problem(user, username, village):
