@@ -270,3 +270,30 @@ def import_file(path, rows, encoding="utf-8"):
         text = "\n".join(",".join("" if cell is None else str(cell) for cell in line) for line in table)
         path.write_bytes((text + "\n").encode(encoding))
     return path
+
+
+# --- Family-doctor teams and contracts ----------------------------------------------------
+
+def make_team(client, headers, members=("village101",), township=TOWNSHIP, lead="township101",
+              name="柳河镇第一家庭医生团队"):
+    """The id of a new family-doctor team (lead township101, by default with village101)."""
+    response = client.post("/api/v1/teams", headers=headers, json={
+        "township": township, "name": name, "lead": lead, "members": list(members)})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+SIGNED = {"given_by": "self", "method": "signature"}
+
+
+def sign_contract(client, headers, archive_id, team, package="basic", **changes):
+    """Sign a contract for the archive's resident (their own signature); the response."""
+    body = {"team": team, "package": package, "consent": SIGNED, **changes}
+    return client.post(f"/api/v1/archives/{archive_id}/contracts", headers=headers, json=body)
+
+
+def make_contract(client, headers, archive_id, team, **changes):
+    """The new contract, as the service answered it."""
+    response = sign_contract(client, headers, archive_id, team, **changes)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
