@@ -5,8 +5,11 @@ the consent log."""
 import threading
 from datetime import UTC, date, datetime, timedelta
 
+from pymongo.errors import AutoReconnect
+
 from healthrec import clock
 from healthrec.clock import today
+from healthrec.contracts import changes
 from healthrec.contracts.rules import term_from
 from tests.factories import (
     NEIGHBOUR,
@@ -255,3 +258,39 @@ def test_a_term_is_a_year_less_a_day():
     assert term_from(date(2026, 1, 15)) == date(2027, 1, 14)
     assert term_from(date(2028, 2, 29)) == date(2029, 2, 28)
     assert term_from(date(2027, 3, 1)) == date(2028, 2, 29)
+
+
+def test_a_step_whose_request_died_after_its_claim_is_finished_by_the_next_read(monkeypatch, client, db, doctor,
+                                                                               township, archive_id):
+    team = make_team(client, township)
+    contract = make_contract(client, doctor, archive_id, team)
+    applied = changes._apply
+
+    def connection_lost(db, event):
+        raise AutoReconnect("connection lost after the claim")
+
+    monkeypatch.setattr(changes, "_apply", connection_lost)
+    died = client.post(f"/api/v1/contracts/{contract['id']}/terminate", headers=doctor, json={
+        "reason": "resident_request", "consent": {"given_by": "self", "method": "signature"}})
+    assert died.status_code == 503
+    monkeypatch.setattr(changes, "_apply", applied)
+    assert db.contracts.find_one({"_id": contract["id"]}).get("terminated_on") is None
+
+    read = client.get(f"/api/v1/contracts/{contract['id']}", headers=doctor).get_json()
+    assert (read["status"], read["version"]) == ("terminated", 2)
+    assert [entry["step"] for entry in db.consents.find({"contract_id": contract["id"]}).sort("at", 1)] == [
+        "sign", "terminate"]
+
+
+def test_an_inactive_team_renews_nothing_and_supervisors_name_the_township(client, doctor, township, people,
+                                                                            archive_id):
+    team = make_team(client, township)
+    contract = make_contract(client, doctor, archive_id, team, signed_on=(today() - timedelta(days=300)).isoformat())
+    read = client.get(f"/api/v1/teams/{team}", headers=township)
+    assert client.patch(f"/api/v1/teams/{team}", headers=if_match(township, read),
+                        json={"active": False}).status_code == 200
+    renew = client.post(f"/api/v1/contracts/{contract['id']}/renew", headers=doctor, json={"consent": SIGNED})
+    assert renew.status_code == 409 and "no longer active" in renew.get_json()["detail"]
+    assert client.get("/api/v1/teams", headers=people["sup"]).status_code == 422
+    listed = client.get("/api/v1/teams", query_string={"township": TOWNSHIP}, headers=people["sup"]).get_json()
+    assert [(item["id"], item["active"]) for item in listed["items"]] == [(team, False)]

@@ -158,12 +158,15 @@ def renew(user, contract_id, consent, package=None):
     """Renew a contract in force for another year, in its last RENEWAL_WINDOW."""
     doc, access = _load(user, contract_id, WRITE, "contract.renew")
     archive = access.archive
-    team = teams.team_for_contract(doc["team"])
+    team = teams.load_team(doc["team"])
     with refusals(user, "contract.renew", archive_id=archive["_id"], region=archive["village"]):
         policy.check_contract(user, archive["village"], team)
     day = today()
     status = rules.status_on(doc, day)
     valid_until = date.fromisoformat(doc["valid_until"])
+    if not team["active"]:
+        raise _refuse(access, "contract.renew", f"Team {team['name']} is no longer active: terminate this contract "
+                      "(team_dissolved) and sign one with another team.", contract_status=status)
     if status != "valid":
         raise _refuse(access, "contract.renew", f"Contract {contract_id} is {status}; sign a new contract instead.",
                       contract_status=status)

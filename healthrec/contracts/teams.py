@@ -89,6 +89,9 @@ def get_team(user, team_id):
 
 
 def list_teams(user, township=None, active=None, page=1, per_page=None):
+    """The teams of `township`; clinicians' own by default."""
+    if township is None and len(user.region) < 9:
+        raise Invalid("Say which township's teams.", {"township": ["Give a 9-digit township code."]})
     township = township or user.region[:9]
     with refusals(user, "team.list", region=township):
         policy.check_view_teams(user, township)
