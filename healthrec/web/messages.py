@@ -113,6 +113,8 @@ PATTERNS = [
     (r"'maternal' applies to women only; check sex or the flag\.",
      _l("Maternal care applies to women only; check the sex or untick it.")),
     (r"The name is empty\.", _l("Required: fill this in.")),
+    (r"There is no village (?P<village>\d+);.*",
+     _l("There is no village %(village)s; check the code, or ask the administrator to add the village.")),
     (r"There is no active user (?P<user>.+)\.", _l("There is no active user %(user)s.")),
     (r"(?P<user>\S+) is not a village doctor or township staff member serving village (?P<village>\d+)\.",
      _l("%(user)s does not serve village %(village)s; enter a doctor of this village.")),
