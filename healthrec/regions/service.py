@@ -104,7 +104,7 @@ def claim_villages(move_id, villages):
     """Mark `villages` as being moved by `move_id`, by inserting one lock per village
     (docs/concurrency.md); Conflict naming the move that holds one already."""
     db = get_db()
-    taken = []
+    taken: list[str] = []
     for village in villages:
         try:
             db.region_locks.insert_one({"_id": village, "move": move_id, "at": now()})
