@@ -14,6 +14,7 @@ SERVICES = {
     "healthrec.demo", "healthrec.archives.locks",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
+    "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
