@@ -10,6 +10,7 @@ from healthrec.clock import now
 from tests.factories import (
     FAR,
     NEIGHBOUR,
+    PASSWORD,
     SELF_SIGNED,
     URBAN,
     URBAN_TOWNSHIP,
@@ -94,6 +95,11 @@ def test_a_resident_moving_to_another_township_keeps_their_archive(client, runne
 
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+    # The printed report names the village and township managing the archive now.
+    assert client.post("/login", data={"username": "town2", "password": PASSWORD}).status_code == 302
+    page = client.get(f"/archives/{archive_id}/disclosures").get_data(as_text=True)
+    assert "城关街道 东关社区" in page and "申请转入档案" in page and "居民迁居，档案随迁" in page
 
 
 def test_the_new_village_doctor_finds_the_follow_up_history_in_the_due_list(client, people):
