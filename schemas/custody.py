@@ -1,7 +1,8 @@
 """Transfers of custody: what the API takes and answers."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from healthrec.regions.codes import normalized
 from schemas.paging import Page, PageQuery
 
 DECISIONS = ("confirm", "refuse")
@@ -10,10 +11,17 @@ STATUSES = ("pending", "done", "refused", "expired")
 
 class TransferIn(Schema):
     to_village = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{12}$", error="Give the 12-digit code of the village the resident moved to."))
+        r"^[0-9]{12}$", error="Give the 12-digit code of the village the resident moved to."))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
                            metadata={"description": "why the resident moved, as they told it (sealed)"})
     moved_on = fields.Date(required=True, metadata={"description": "the day the resident moved"})
+
+    @pre_load
+    def typed_code(self, data, **kwargs):
+        # A code typed on a phone may come in full-width digits.
+        if isinstance(data, dict) and isinstance(data.get("to_village"), str):
+            return {**data, "to_village": normalized(data["to_village"])}
+        return data
 
 
 class TransferDecision(Schema):

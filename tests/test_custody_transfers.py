@@ -288,3 +288,11 @@ def test_every_transfer_query_has_an_index(app, devdb, client, people):
                    "regions", "region_locks", "audit")
     assert len(list(listener.shapes(collections))) > 30
     assert unsupported(listener, collections) == []
+
+
+def test_a_village_code_typed_in_full_width_digits_is_understood(client, people):
+    archive_id = make_archive(client, people["doc"])
+    typed = URBAN.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    asked = ask_transfer(client, people["urban_doc"], archive_id, typed)
+    assert asked.status_code == 201, asked.get_json()
+    assert asked.get_json()["to_village"] == URBAN

@@ -39,7 +39,7 @@ def chain_of(region, archive_id=None):
     names, else the one the archive's code names, else "system". `log.record` asks the
     database first (the township managing the archive now), and falls back to this."""
     for code in (region, archive_id):
-        if code and len(code) >= 9 and code[:9].isdigit():
+        if code and len(code) >= 9 and code[:9].isascii() and code[:9].isdigit():
             return code[:9]
     return SYSTEM
 

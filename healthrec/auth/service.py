@@ -17,6 +17,7 @@ from healthrec.auth.user import User
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from healthrec.regions.codes import ascii_digits
 from healthrec.regions.service import retired_on
 from healthrec.settings import PASSWORD_PROFILES
 
@@ -47,7 +48,7 @@ def check_user_fields(username, role, region):
         errors["username"] = ["3-32 characters: lower-case letters, digits, '_', '.', '-'."]
     if role not in ROLES:
         errors["role"] = [f"Unknown role {role!r}; use one of: {', '.join(ROLES)}."]
-    elif not (region or "").isdigit() or len(region) not in SCOPE_DIGITS[role]:
+    elif not ascii_digits(region) or len(region) not in SCOPE_DIGITS[role]:
         lengths = " or ".join(str(n) for n in SCOPE_DIGITS[role])
         errors["region"] = [f"A {role} needs a region code of {lengths} digits, got {region!r}."]
     elif len(region) >= 6:

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from healthrec.clock import now, today
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, level_of, parent_of, village_kind
+from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
 def get_region(code):
@@ -63,7 +63,7 @@ def current(code, field, level="village"):
     what = level.capitalize()
     problem = doc = None
     digits = {name: length for length, name in LEVELS.items()}[level]
-    if len(code or "") != digits or not code.isdigit():
+    if len(code or "") != digits or not ascii_digits(code):
         problem = f"Give a {level} code ({digits} digits)."
     else:
         doc = get_db().regions.find_one({"_id": code})
@@ -216,9 +216,9 @@ def parse_row(fields, known, rule="archive"):
         if valid_from and row["valid_to"] < row["valid_from"]:
             raise ValueError(f"valid_to {valid_to} is before valid_from {valid_from}")
     if population or year:
-        if not population.isdigit():
+        if not ascii_digits(population):
             raise ValueError(f"population must be a whole number, got {population!r}")
-        if not (year.isdigit() and len(year) == 4 and 1949 <= int(year) <= 2100):
+        if not (ascii_digits(year) and len(year) == 4 and 1949 <= int(year) <= 2100):
             raise ValueError(f"year must be a four-digit year, got {year!r}")
         row["population"] = (year, int(population))
     return row
