@@ -158,33 +158,34 @@ def _move_one(db, plan, doc, village, to):
              "village": village, "from": doc["township"], "at": now(), "audited": False}
     try:
         db.custody_claims.insert_one(claim)
+        fresh = True
     except DuplicateKeyError:
-        claim = db.custody_claims.find_one({"_id": claim["_id"]})
-    _carry_out(db, plan, claim, to)
+        claim, fresh = db.custody_claims.find_one({"_id": claim["_id"]}), False
+    _carry_out(db, plan, claim, to, fresh)
 
 
 def _finish_claims(db, plan, to):
     for claim in db.custody_claims.find({"_id": prefix_range(plan["_id"] + ":"), "audited": False}):
-        _carry_out(db, plan, {**claim}, {"village": claim["village"], **to})
+        _carry_out(db, plan, claim, {"village": claim["village"], **to}, fresh=False)
 
 
-def _carry_out(db, plan, claim, to):
+def _carry_out(db, plan, claim, to, fresh):
     try:
         moves.move(claim["archive_id"], claim["village"], to, SYSTEM)
     except moves.Overtaken:
         # It left the village after it was counted (the check names it); it was not moved.
         db.custody_claims.delete_one({"_id": claim["_id"]})
         return
-    _audit_once(db, plan, claim, to)
+    _audit_once(db, plan, claim, to, fresh)
 
 
-def _audit_once(db, plan, claim, to):
-    """One entry per archive moved, in the receiving township's chain, even across runs."""
+def _audit_once(db, plan, claim, to, fresh):
+    """One entry per archive moved, in the receiving township's chain, even across runs: a
+    claim this run made has none yet; one found from an earlier run is looked up."""
     if claim["audited"]:
         return
-    written = db.audit.find_one({"archive_id": claim["archive_id"], "action": "custody.move",
-                                 "detail.move": plan["_id"]}, {"_id": 1})
-    if written is None:
+    if fresh or db.audit.find_one({"archive_id": claim["archive_id"], "action": "custody.move",
+                                   "detail.move": plan["_id"]}, {"_id": 1}) is None:
         record(None, "custody.move", archive_id=claim["archive_id"], region=claim["village"], township=to["township"],
                detail={"move": plan["_id"], "from": claim["from"], "to": to["township"]})
     db.custody_claims.update_one({"_id": claim["_id"]}, {"$set": {"audited": True}})

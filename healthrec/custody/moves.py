@@ -58,16 +58,16 @@ def move(archive_id, from_village, to, by):
             continue
     else:
         raise Conflict(f"Archive {archive_id} kept changing while its custody was being moved; try again.")
-    _follow(db, doc, to)
+    _follow(db, doc, to, before)
     return before
 
 
-def _follow(db, doc, to):
+def _follow(db, doc, to, before):
     archive_id = doc["_id"]
     db.records.update_many({"archive_id": archive_id, "$or": [{"village": {"$ne": to["village"]}},
                                                                {"township": {"$ne": to["township"]}}]},
                            {"$set": to})
-    if holds_identity(doc):
+    if holds_identity(doc) and before["village"] != to["village"]:
         locks.move_identity(doc["id_card_bi"], to["village"])
     db.access_requests.update_many({"archive_id": archive_id, "status": {"$in": list(OPEN_REQUESTS)}},
                                    {"$set": {"village": to["village"], "township": to["township"]}})
