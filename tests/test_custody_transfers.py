@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from healthrec.clock import now
+from healthrec.settings import SettingsError, finalise, from_env
 from tests.factories import (
     FAR,
     NEIGHBOUR,
@@ -296,3 +297,8 @@ def test_a_village_code_typed_in_full_width_digits_is_understood(client, people)
     asked = ask_transfer(client, people["urban_doc"], archive_id, typed)
     assert asked.status_code == 201, asked.get_json()
     assert asked.get_json()["to_village"] == URBAN
+
+
+def test_the_days_a_transfer_waits_are_a_checked_setting():
+    with pytest.raises(SettingsError, match="HEALTHREC_TRANSFER_DAYS must be at least 1"):
+        finalise(from_env({"HEALTHREC_TRANSFER_DAYS": "0", "HEALTHREC_SECRET_KEY": "x"}))
