@@ -129,3 +129,10 @@ def test_the_health_archive_rule_refuses_statistical_village_codes(runner, db, t
 def test_the_village_code_rule_is_a_checked_setting():
     with pytest.raises(SettingsError, match="HEALTHREC_VILLAGE_CODES must be archive"):
         finalise(from_env({"HEALTHREC_VILLAGE_CODES": "national", "HEALTHREC_SECRET_KEY": "x"}))
+
+
+def test_lists_for_an_unknown_village_say_so(client, db, doctor, township):
+    for url in ("/api/v1/archives", "/api/v1/followups/due"):
+        response = client.get(url, query_string={"village": "411423101199"}, headers=township)
+        assert response.status_code == 422, url
+        assert response.get_json()["errors"]["village"] == ["There is no region 411423101199; check the code."]

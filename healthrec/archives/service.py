@@ -89,17 +89,17 @@ def authorized(user, action, custody, audit_as, archive_id=None):
                    township=custody.get("township")) from None
 
 
-def region_custody(region, field="village"):
+def region_custody(region):
     """The custody fields of region `region` now (its village, township and county as far
     as it goes down); a prefix above a county stands for the counties under it. Invalid,
-    keyed by `field`, when there is no such region."""
+    keyed by `village` (the filter that names one), when there is no such region."""
     if len(region) < 6:
         return {"county": region}
     try:
         return regions.custody_of(region)
     except NotFound:
         message = f"There is no region {region}; check the code."
-        raise Invalid(message, {field: [message]}) from None
+        raise Invalid(message, {"village": [message]}) from None
 
 
 def _village_of(archive_id):
