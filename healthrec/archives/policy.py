@@ -12,11 +12,14 @@ from healthrec.archives.custody import in_scope
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
-CREATE, READ, WRITE, REVIEW = "create", "read", "write", "review"
+CREATE, READ, WRITE, REVIEW, IMPORT = "create", "read", "write", "review", "import"
 
+# IMPORT brings in archives kept on paper (`flask archives import`). Administrators may
+# run it for their region: it writes what the county already holds and shows them none of it.
 ALLOWED = {
-    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE},
-    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW},
+    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE, IMPORT},
+    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW, IMPORT},
+    roles.ADMIN: {IMPORT},
 }
 
 HOW_TO_REQUEST = ("file an access request (POST /api/v1/access-requests) with the township health "
@@ -54,10 +57,10 @@ def authorize(user, action, custody, archive_id=None):
 
 def _by_jurisdiction(user, action, custody, archive_id):
     region = custody.get("village") or custody.get("township") or custody["county"]
-    if user.role == roles.ADMIN:
+    if user.role == roles.ADMIN and action != IMPORT:
         raise Forbidden("Administrators manage users, regions and keys; they do not see resident archives.")
     target = f"archive {archive_id}" if archive_id else f"the archives of {region}"
-    if user.role == roles.SUPERVISOR:
+    if user.role == roles.SUPERVISOR and action != IMPORT:
         raise Forbidden(f"Supervisors see indicators, not identifiable archives. To use {target}, "
                         + HOW_TO_REQUEST)
     if action not in ALLOWED.get(user.role, ()):
@@ -65,8 +68,8 @@ def _by_jurisdiction(user, action, custody, archive_id):
             raise Forbidden("Only township health centre staff review archives.")
         raise Forbidden(f"The role {user.role} cannot {action} archives.")
     if not in_scope(user.region, custody):
-        if action == CREATE:
-            raise Forbidden(f"You can create archives only in villages within your region {user.region}; "
+        if action in (CREATE, IMPORT):
+            raise Forbidden(f"You can {action} archives only in villages within your region {user.region}; "
                             f"{region} is outside it.")
         where = f"It is managed by village {region} now, which" if archive_id else region
         raise Forbidden(f"{where} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)

@@ -125,6 +125,14 @@ def reset_password(username, password):
     get_db().login_failures.delete_many({"username": username})
 
 
+def active_user(username):
+    """The active user `username`, for an operator command that acts in their name."""
+    doc = get_db().users.find_one({"_id": username})
+    if doc is None or doc.get("disabled"):
+        raise NotFound(f"There is no active user {username}.")
+    return User(doc)
+
+
 def load_user(user_id, ip=None):
     """Session loader: the id carries the session version (see User.get_id)."""
     username, _, version = (user_id or "").partition(":")

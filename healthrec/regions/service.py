@@ -68,7 +68,7 @@ def current(code, field, level="village"):
     else:
         doc = get_db().regions.find_one({"_id": code})
         if doc is None:
-            problem = f"There is no {level} {code}; check the code, or import the region first."
+            problem = f"There is no {level} {code}; an administrator adds regions with `flask regions import`."
         elif retired_on(doc):
             problem = f"{what} {code} ({doc['name']}) was retired on {doc['valid_to']}" + (
                 f"; use {doc['successor']} instead." if doc.get("successor") else ".")
