@@ -15,6 +15,7 @@ SERVICES = {
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
     "healthrec.contracts.teams",
+    "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
