@@ -153,3 +153,25 @@ def test_every_page_of_the_menu_says_who_and_where(client, make_user, role, regi
         response = client.get(path)
         assert response.status_code == 200, path
         assert "已登录：someone" in response.get_data(as_text=True), path
+
+
+def test_a_transfer_asked_for_by_the_receiving_side_and_confirmed(client, people, db):
+    """doc2 (前营村) asks for the archive of a resident who moved from 柳河村; its township confirms."""
+    archive_id = factories.make_archive(client, people["doc"])
+    people["doc2"], people["staff"]
+    sign_in(client, "doc2")
+    assert "申请迁入档案" in client.get(f"/archives/{archive_id}").get_data(as_text=True)
+    url = f"/archives/{archive_id}/transfer"
+    future = client.post(url, data={"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入",
+                                    "moved_on": factories.days_ago(-3)})
+    assert "迁入日期晚于今天" in error_next_to(future.get_data(as_text=True), "moved_on")
+    assert client.post(url, data={"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入",
+                                  "moved_on": factories.days_ago(3)}).status_code == 302
+    sign_in(client, "staff")
+    page = client.get("/transfers?direction=outgoing").get_data(as_text=True)
+    assert "柳河村 → 前营村" in page and "待处理" in page
+    transfer_id = db.transfers.find_one({"archive_id": archive_id})["_id"]
+    refused = client.post(f"/transfers/{transfer_id}/decision", data={"decision": "refuse"})
+    assert "请写明拒绝迁档的理由" in error_next_to(refused.get_data(as_text=True), "note")
+    assert client.post(f"/transfers/{transfer_id}/decision", data={"decision": "confirm"}).status_code == 302
+    assert db.archives.find_one({"_id": archive_id})["village"] == factories.NEIGHBOUR

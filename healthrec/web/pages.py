@@ -25,12 +25,14 @@ MENUS = {
     roles.VILLAGE_DOCTOR: [
         ("web.home", _l("Home")), ("web.archives.new", _l("New archive")),
         ("web.township.access_requests", _l("Access requests")), ("web.township.referrals", _l("Referrals")),
+        ("web.transfers.inbox", _l("Transfers")),
     ],
     roles.TOWNSHIP_STAFF: [
         ("web.home", _l("Home")), ("web.township.review", _l("Review")),
         ("web.township.access_requests", _l("Access requests")),
         ("web.township.break_glass_queue", _l("Emergency openings")),
-        ("web.township.referrals", _l("Referrals")), ("web.township.audit_trail", _l("Audit trail")),
+        ("web.township.referrals", _l("Referrals")), ("web.transfers.inbox", _l("Transfers")),
+        ("web.township.audit_trail", _l("Audit trail")),
         ("web.archives.new", _l("New archive")),
     ],
     roles.SUPERVISOR: [("web.home", _l("Home")), ("web.township.access_requests", _l("Access requests"))],

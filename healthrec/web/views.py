@@ -16,7 +16,7 @@ from healthrec.errors import Invalid, TooManyRequests, Unauthorized
 from healthrec.extensions import LANGUAGES, login_manager
 from healthrec.records import worklists
 from healthrec.web import archives as archive_pages
-from healthrec.web import township
+from healthrec.web import township, transfers
 from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
 from healthrec.web.pages import (
@@ -26,6 +26,7 @@ from healthrec.web.pages import (
     no_store,
     page_context,
     page_number,
+    region_name,
     render,
     safe_next,
 )
@@ -35,8 +36,9 @@ from schemas.paging import MAX_PAGE
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 bp.register_blueprint(archive_pages.bp)
 bp.register_blueprint(township.bp)
+bp.register_blueprint(transfers.bp)
 bp.app_context_processor(page_context)
-for helper in (archive_label, consent_label, local, localise):
+for helper in (archive_label, consent_label, local, localise, region_name):
     bp.add_app_template_global(helper)
 bp.after_request(no_store)
 
