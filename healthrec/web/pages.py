@@ -18,7 +18,7 @@ from healthrec.web.messages import localise, localise_all
 from schemas.access import ConsentIn
 from schemas.archives import ArchiveChange
 from schemas.paging import MAX_PAGE
-from schemas.records.registry import flat
+from schemas.records.registry import field_at, flat
 
 # The menu of each role: (endpoint, text).
 MENUS = {
@@ -49,8 +49,10 @@ def region_name(code):
 
 
 def label_in(schema, name, code=None):
-    """The label of field `name` of `schema`, or of `code` in that coded field."""
-    field = schema.fields[name]
+    """The label of field `name` (a dotted path) of `schema`, or of `code` in that coded field."""
+    field = field_at(schema, name)
+    if field is None:
+        return name if code is None else code
     if code is None:
         return field.metadata.get("label") or name
     inner = getattr(field, "inner", field)
