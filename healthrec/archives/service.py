@@ -24,6 +24,7 @@ from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, Preconditio
 from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, site_layout
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
+from healthrec.regions.codes import village_kind
 
 # Fields a list shows: the name is the only one decrypted for it.
 SUMMARY = ("village", "status", "name", "sex", "birth_date", "key_populations",
@@ -123,8 +124,20 @@ def _unseal(doc):
     ring = keyring()
     plain = {name: ring.unseal(doc[name], doc["_id"], name) for name in rules.SEALED if name in doc}
     plain.update({name: doc[name] for name in rules.PLAIN if doc.get(name) is not None})
-    plain["birth_date"] = date.fromisoformat(doc["birth_date"])
+    for name in rules.DATES:
+        if name in plain:
+            plain[name] = date.fromisoformat(plain[name])
     return plain
+
+
+def _stored_plain(plain, names=rules.PLAIN):
+    """The plain fields among `names` as stored: dates as ISO strings."""
+    return {name: plain[name].isoformat() if name in rules.DATES else plain[name]
+            for name in names if plain.get(name) is not None}
+
+
+def _completeness(plain, village):
+    return rules.completeness(plain, today(), rural=village_kind(village) == "rural")
 
 
 def _note(doc, part):
@@ -269,6 +282,7 @@ def create_archive(user, data):
     plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
     if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
         plain["responsible_doctor"] = user.username
+    plain.setdefault("archived_on", today())
     card, warnings = _check(user, plain, village)
     bi = card_index(card.number) if card else None
     if bi:
@@ -276,10 +290,7 @@ def create_archive(user, data):
     at = now()
     fixed = {
         **custody_fields(village), "status": "open", "version": 1,
-        "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
-        "key_populations": plain["key_populations"],
-        "responsible_doctor": plain.get("responsible_doctor"),
-        "completeness": rules.completeness(plain, today()),
+        **_stored_plain(plain), "completeness": _completeness(plain, village),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
     }
@@ -315,9 +326,7 @@ def update_archive(user, archive_id, changes, expected_version):
     if not changed:
         access.audit("archive.update", detail={"fields": []})
         return present(doc, current), warnings
-    new = {name: plain[name] for name in changed if name in rules.PLAIN and name in plain}
-    if "birth_date" in new:
-        new["birth_date"] = new["birth_date"].isoformat()
+    new = _stored_plain(plain, [name for name in changed if name in rules.PLAIN])
     new.update(_sealed(archive_id, plain, [name for name in changed if name in rules.SEALED]))
     unset = [name for name in changed if name not in plain]
     if "name" in changed:
@@ -327,7 +336,7 @@ def update_archive(user, archive_id, changes, expected_version):
         new["id_card_bi"] = new_bi
         if new_bi:
             _lock_identity(user, new_bi, doc["village"], "archive.update")
-    new["completeness"] = rules.completeness(plain, today())
+    new["completeness"] = _completeness(plain, doc["village"])
     try:
         stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
     except Exception:
