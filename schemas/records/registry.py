@@ -2,12 +2,13 @@
 follow-up's by its `population`), checked by that form, with one dotted error key per bad
 field. The same registry describes every form in the OpenAPI document (marshmallow-oneofschema)."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 from marshmallow_oneofschema import OneOfSchema
 
-from schemas.records.checkup import Checkup, Encounter
+from schemas.records.checkup import Checkup
 from schemas.records.followups import POPULATIONS
-from schemas.records.services import Consultation, Hospitalization, Referral
+from schemas.records.services import Consultation, Encounter, Hospitalization, Referral
 
 
 class ByField(OneOfSchema):
@@ -54,6 +55,9 @@ class RecordForm(ByField):
 
 
 KINDS = tuple(RecordForm.type_schemas)
+KIND_LABELS = {"checkup": _l("Health checkup"), "encounter": _l("Encounter"), "followup": _l("Follow-up"),
+               "referral": _l("Referral"), "consultation": _l("Consultation"),
+               "hospitalization": _l("Hospital stay")}
 _instances: dict = {}
 
 
