@@ -71,6 +71,13 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
+    # Urgent cases: open ones of a township or village, oldest first; an archive's open ones
+    # when a referral resolves them.
+    "urgent": [
+        ([("township", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("archive_id", ASCENDING), ("status", ASCENDING), ("date", ASCENDING)], {}),
+    ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
 }
