@@ -136,9 +136,9 @@ def test_a_minor_without_guardian_is_incomplete(client, doctor):
     ({"phone": "12345"}, "phone"),
     ({"name": ""}, "name"),
     ({"nickname": "老李"}, "nickname"),
-    ({"key_populations": ["smoker"]}, "key_populations"),
+    ({"key_populations": ["smoker"]}, "key_populations.0"),
     ({"village_code": "4114231011"}, "village_code"),
-    ({"guardian": {"name": "王芳"}}, "guardian"),
+    ({"guardian": {"name": "王芳"}}, "guardian.relation"),
 ])
 def test_malformed_fields_are_named(client, db, doctor, changes, field):
     assert_invalid(post_archive(client, doctor, **changes), field)
