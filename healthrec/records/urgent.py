@@ -15,7 +15,6 @@ from datetime import date
 from pymongo.errors import DuplicateKeyError
 
 from healthrec.archives import service as archives
-from healthrec.archives.custody import custody_fields
 from healthrec.archives.policy import READ
 from healthrec.audit.log import record
 from healthrec.clock import now, today
@@ -40,10 +39,9 @@ def _referred_since(db, archive_id, day):
 
 
 def _open(db, access, doc, detail):
-    case = {"_id": doc["record_id"], "archive_id": doc["archive_id"],
-            **{name: value for name, value in custody_fields(access.village).items() if name != "county"},
-            "record_id": doc["record_id"], "kind": doc["kind"], "date": doc["date"], "status": "open",
-            "opened_at": now(), "opened_by": access.user.username}
+    case = {"_id": doc["record_id"], "archive_id": doc["archive_id"], "village": access.archive["village"],
+            "township": access.archive["township"], "record_id": doc["record_id"], "kind": doc["kind"],
+            "date": doc["date"], "status": "open", "opened_at": now(), "opened_by": access.user.username}
     case["detail"] = keyring().seal(detail, case["_id"], "detail")
     try:
         db.urgent.insert_one(case)

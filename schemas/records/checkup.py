@@ -458,10 +458,6 @@ class Guidance(Schema):
     risk_other = short(_l("Other risk factor control"))
     advice = text(_l("Advice"))
 
-    @validates_schema
-    def targets_named(self, data, **kwargs):
-        other_needs_text(data, "risk_factors", "risk_other")
-
 
 class Checkup(Record):
     symptoms = codes(CHECKUP_SYMPTOMS, _l("Symptoms"))
