@@ -1,6 +1,7 @@
 """What the records feed: the village doctor's due list, the usage rate's "service record
 within the last year", and an index behind every query the records service sends."""
 
+import threading
 from datetime import date, timedelta
 
 from healthrec.clock import today
@@ -242,6 +243,25 @@ def test_correcting_the_reading_takes_the_patient_off_and_a_closed_archive_leave
     assert urgent(client, township) == []
     amend(client, doctor, typo, record["id"], {"blood_pressure": DANGER["blood_pressure"]}, "改回原值")
     assert [item["archive_id"] for item in urgent(client, township)] == [typo]
+
+
+def test_concurrent_repeats_of_a_danger_value_open_one_case(app, db, doctor, township):
+    patient = adult(app.test_client(), doctor, 1, key_populations=["hypertension"])
+    barrier, answers = threading.Barrier(4), []
+
+    def send():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post_record(client, doctor, patient, hypertension(days_ago(0), **DANGER), key="bp-190"))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 201]
+    assert db.urgent.count_documents({"archive_id": patient}) == 1
+    assert len(urgent(app.test_client(), township)) == 1
 
 
 # --- Every query shape has an index ---------------------------------------------------
