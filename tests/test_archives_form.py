@@ -6,18 +6,7 @@ import pytest
 
 from healthrec.clock import today
 from tests.factories import URBAN, if_match, post_archive, resident, years_ago
-
-
-def assert_invalid(response, **expected):
-    """422 problem+json whose `errors` name exactly these fields ("__" for "."), each with a
-    message containing the text."""
-    assert response.status_code == 422, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    errors = response.get_json()["errors"]
-    expected = {field.replace("__", "."): text for field, text in expected.items()}
-    assert set(errors) == set(expected), errors
-    for field, text in expected.items():
-        assert any(text in message for message in errors[field]), errors[field]
+from tests.problems import assert_invalid
 
 
 def test_the_whole_form_reads_back_complete_and_is_sealed_at_rest(client, db, doctor):

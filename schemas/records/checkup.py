@@ -32,6 +32,7 @@ from schemas.records.fields import (
     finding,
     medications,
     no_other_with_none,
+    not_before,
     presence,
     sealed,
     text,
@@ -388,8 +389,7 @@ class HospitalStay(Schema):
 
     @validates_schema
     def in_order(self, data, **kwargs):
-        if "discharged" in data and "admitted" in data and data["discharged"] < data["admitted"]:
-            raise ValidationError("Must not be before the admission date.", "discharged")
+        not_before(data, "discharged", "admitted", "the admission date")
 
 
 class HomeBed(Schema):
@@ -401,8 +401,7 @@ class HomeBed(Schema):
 
     @validates_schema
     def in_order(self, data, **kwargs):
-        if "closed" in data and "opened" in data and data["closed"] < data["opened"]:
-            raise ValidationError("Must not be before the day the bed was set up.", "closed")
+        not_before(data, "closed", "opened", "the day the bed was set up")
 
 
 class Vaccination(Schema):

@@ -71,6 +71,12 @@ def past_date(value):
         raise ValidationError(f"Must be between {EARLIEST.isoformat()} and today ({today().isoformat()}).")
 
 
+def not_before(data, later, earlier, what):
+    """The day `later` may not come before the day `earlier` (`what`, in words)."""
+    if later in data and earlier in data and data[later] < data[earlier]:
+        raise ValidationError(f"Must not be before {what} ({data[earlier].isoformat()}).", later)
+
+
 def day(label, **kwargs):
     """A day that has happened."""
     return Day(validate=past_date, metadata={"label": label, **kwargs.pop("metadata", {})}, **kwargs)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.form import choice, group, rows, short
-from schemas.records.fields import Record, day, text
+from schemas.records.fields import Record, day, not_before, text
 
 REGION_CODE = validate.Regexp(r"^(\d{6}|\d{9}|\d{12})$", error="Must be a region code of 6, 9 or 12 digits.")
 
@@ -97,6 +97,4 @@ class Hospitalization(Record):
 
     @validates_schema
     def discharge_after_admission(self, data, **kwargs):
-        if "discharged" in data and "admitted" in data and data["discharged"] < data["admitted"]:
-            raise ValidationError(f"Must not be before the admission date ({data['admitted'].isoformat()}).",
-                                  "discharged")
+        not_before(data, "discharged", "admitted", "the admission date")
