@@ -28,7 +28,6 @@ from tests.factories import (
 )
 from tests.problems import assert_invalid
 
-
 # --- Appending a record ---------------------------------------------------------------
 
 def test_a_valid_checkup_is_201_with_bmi_and_reads_back(client, doctor, archive_id):

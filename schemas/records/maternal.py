@@ -10,7 +10,7 @@ screening, the histories and the husband's particulars are sealed.
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import Schema, ValidationError, validates_schema
 
 from schemas.archive_codes import ABO, RH
 from schemas.form import choice, codes, count, group, measure, other_needs_text, short
@@ -19,8 +19,8 @@ from schemas.records.fields import (
     RESULT,
     Day,
     Followup,
+    Weighed,
     blood_pressure,
-    bmi,
     day,
     finding,
     presence,
@@ -129,7 +129,7 @@ GUIDANCE = {
 }
 
 
-class MaternalFollowup(Followup):
+class MaternalFollowup(Followup, Weighed):
     visit = choice(VISITS, _l("Visit"), required=True)
     gestational_week = count(1, 45, "weeks", _l("Gestational week"))
     # 第1次产前检查
@@ -140,8 +140,6 @@ class MaternalFollowup(Followup):
     due_date = Day(metadata={"label": _l("Expected date of delivery")})
     histories = sealed(group(Histories, _l("Histories")))
     height = measure(120, 200, "cm", _l("Height"))
-    bmi = fields.Float(dump_only=True, metadata={"label": _l("Body mass index"),
-                                                 "description": "computed from height and weight, kg/m²"})
     heart = finding(_l("Heart"))
     lungs = finding(_l("Lungs"))
     gynaecology = group(Gynaecology, _l("Gynaecological examination"))
@@ -189,10 +187,4 @@ class MaternalFollowup(Followup):
         if due and day and not day <= due <= day + timedelta(weeks=44):
             raise ValidationError(f"Must be from the visit day to 44 weeks after it ({day + timedelta(weeks=44)}).",
                                   "due_date")
-
-    @post_load
-    def compute_bmi(self, data, **kwargs):
-        if "height" in data and "weight" in data:
-            data["bmi"] = bmi(data["weight"], data["height"])
-        return data
 
