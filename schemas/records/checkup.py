@@ -49,7 +49,8 @@ CHECKUP_SYMPTOMS = {
     "diarrhea": _l("Diarrhoea"), "nausea_vomiting": _l("Nausea and vomiting"), "dim_sight": _l("Dim sight"),
     "tinnitus": _l("Ringing in the ears"), "breast_pain": _l("Breast swelling and pain"), "other": _l("Other"),
 }
-URINE = {"negative": _l("Negative (-)"), "trace": _l("Trace (±)"), "1+": "1+", "2+": "2+", "3+": "3+", "4+": "4+"}
+URINE = {"negative": _l("Negative (-)"), "trace": _l("Trace (±)"), "1+": _l("1+"), "2+": _l("2+"), "3+": _l("3+"),
+         "4+": _l("4+")}
 
 
 # ---------------------------------------------------------------- 一般状况 general state
