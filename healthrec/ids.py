@@ -12,7 +12,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from healthrec import clock
-from healthrec.regions.codes import RegionCodeError, level_of, village_kind
+from healthrec.regions.codes import RegionCodeError, ascii_digits, level_of, normalized, village_kind
 
 
 class ArchiveCodeError(ValueError):
@@ -25,10 +25,12 @@ class CodeLayout:
     followed by a serial assigned in order within that village.
 
     The provincial plan uses a 4-digit serial (16 digits in all); the current national
-    layout uses 5 (17 digits). HEALTHREC_ARCHIVE_SERIAL_DIGITS picks one per site.
+    layout uses 5 (17 digits). HEALTHREC_ARCHIVE_SERIAL_DIGITS picks one per site, and
+    HEALTHREC_VILLAGE_CODES the rule its village segments follow.
     """
 
     serial_digits: int = 4
+    village_codes: str = "archive"
 
     @property
     def length(self):
@@ -45,14 +47,14 @@ class CodeLayout:
 
     def parse(self, code):
         """(village code, serial) of a well-formed archive code."""
-        if not isinstance(code, str) or not code.isdigit() or len(code) != self.length:
+        if not ascii_digits(code) or len(code) != self.length:
             raise ArchiveCodeError(
                 f"{code!r} is not an archive code: it has {self.length} digits, the 12-digit "
                 f"village code followed by a {self.serial_digits}-digit serial.")
         village, serial = code[:12], int(code[12:])
         try:
             level_of(village)
-            village_kind(village)
+            village_kind(village, self.village_codes)
         except RegionCodeError as error:
             raise ArchiveCodeError(f"{code} does not start with a village code: {error}") from None
         if serial == 0:
@@ -64,10 +66,10 @@ class CodeLayout:
 
 
 def site_layout():
-    """The archive-code layout this site uses (HEALTHREC_ARCHIVE_SERIAL_DIGITS)."""
+    """The archive-code layout this site uses (HEALTHREC_ARCHIVE_SERIAL_DIGITS, HEALTHREC_VILLAGE_CODES)."""
     from flask import current_app
 
-    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"])
+    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"], current_app.config["VILLAGE_CODES"])
 
 
 def prefix_range(prefix):
@@ -101,10 +103,10 @@ def parse_id_card(text, today=None):
     renamed and renumbered (宁陵县 was 412324 before 1997), and stdnum's table is not
     complete, so a real card may carry a code it does not know.
     """
-    number = "".join((text or "").split()).upper()  # "x" is often typed for "X"
+    number = normalized(text or "").upper()  # "x" is often typed for "X"
     if len(number) != 18:
         raise IdCardError(f"An ID card number has 18 characters; this one has {len(number)}.")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not ascii_digits(number[:17]) or not (ascii_digits(number[17]) or number[17] == "X"):
         raise IdCardError("An ID card number is 17 digits followed by a digit or X.")
     if number[17] != ric.calc_check_digit(number):
         raise IdCardError("The check digit (last character) does not match the other 17: "

@@ -21,8 +21,8 @@ PHONE = validate.Regexp(
 ROUGH_DATE = validate.Regexp(
     r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
     error="Use YYYY, YYYY-MM or YYYY-MM-DD.")
-CLOSE_REASONS = {"death": _l("Death"), "moved_away": _l("Moved away"), "duplicate": _l("Duplicate archive"),
-                 "other": _l("Other")}
+CLOSE_REASONS = {"death": _l("Death"), "moved_away": _l("Moved away"), "lost_to_follow_up": _l("Lost to follow-up"),
+                 "duplicate": _l("Duplicate archive"), "other": _l("Other")}
 VERDICTS = {"qualified": _l("Qualified"), "needs_correction": _l("Needs correction")}
 KEY_POPULATIONS = {name: codes.POPULATIONS[name] for name in POPULATIONS}
 
@@ -150,8 +150,6 @@ class ArchiveChange(Schema):
     responsible_doctor = fields.String(allow_none=True, validate=validate.Length(min=1, max=64), metadata={
         "label": _l("Responsible doctor"), "description": "username; defaults to the creating village doctor"})
     archiving_institution = short(_l("Archiving institution"), allow_none=True)
-    archived_on = fields.Date(allow_none=True, metadata={
-        "label": _l("Date archived"), "description": "defaults to the day the archive is created"})
 
 
 class EnrolmentConsent(ConsentIn):
@@ -189,6 +187,8 @@ class Closure(Schema):
     reason = fields.String(metadata={"enum": list(CLOSE_REASONS)})
     date = fields.String(metadata={"format": "date"})
     note = fields.String(allow_none=True)
+    cause = fields.String(allow_none=True, metadata={"description": "death: the cause"})
+    destination = fields.String(allow_none=True, metadata={"description": "moved_away: where to"})
     duplicate_of = fields.String(allow_none=True)
     by = fields.String()
     at = fields.DateTime()
@@ -201,7 +201,10 @@ class FieldWarning(Schema):
 
 class ArchiveSummary(Schema):
     id = fields.String()
-    village_code = fields.String()
+    village_code = fields.String(metadata={"description": "the same as village (its name before custody could move)"})
+    village = fields.String(metadata={"description": "custody: the village that manages the archive now"})
+    township = fields.String(metadata={"description": "custody: the township health centre over that village now"})
+    county = fields.String()
     status = fields.String(metadata={"enum": ["open", "closed"]})
     name = fields.String()
     sex = fields.String()
@@ -239,8 +242,10 @@ class Archive(ArchiveSummary):
     disabilities_other = fields.String(allow_none=True)
     living_conditions = fields.Nested(LivingConditions, allow_none=True)
     archiving_institution = fields.String(allow_none=True)
-    archived_on = fields.Date(allow_none=True)
     closed = fields.Nested(Closure, allow_none=True)
+    established_on = fields.Date(allow_none=True, metadata={
+        "description": "建档日期: the day the archive was made; for an archive brought in from paper, "
+                       "the day on the paper"})
     created_at = fields.DateTime()
     created_by = fields.String()
     updated_at = fields.DateTime()
@@ -263,18 +268,29 @@ class ArchiveList(Page):
 
 
 class CloseRequest(Schema):
-    reason = choice(CLOSE_REASONS, _l("Reason for closing"), required=True)
-    date = fields.Date(required=True, metadata={"label": _l("Date")})
+    reason = choice(CLOSE_REASONS, _l("Reason for closing"), required=True, metadata={
+        "description": "lost_to_follow_up (失访): cannot be reached; a resident who moved to another village "
+                       "served here is transferred (POST /api/v1/archives/{id}/transfers), not closed"})
+    date = fields.Date(required=True, metadata={"label": _l("Date"),
+                                                "description": "the day of death, of moving, or of closing"})
     note = text(_l("Note"), 500)
     duplicate_of = ArchiveId(metadata={"label": _l("Archive kept"),
                                        "description": "with reason duplicate: the archive kept"})
+    cause = text(_l("Cause of death"), 200, metadata={
+        "description": "with reason death: the cause of death, as known (sealed)"})
+    destination = text(_l("Moved to"), 100, metadata={
+        "description": "with reason moved_away: where to, as far as known (sealed)"})
 
     @validates_schema
     def reason_needs(self, data, **kwargs):
-        if data.get("reason") == "duplicate" and not data.get("duplicate_of"):
+        reason = data.get("reason")
+        if reason == "duplicate" and not data.get("duplicate_of"):
             raise ValidationError("Name the archive that is kept.", "duplicate_of")
-        if data.get("reason") == "other" and not data.get("note"):
+        if reason == "other" and not data.get("note"):
             raise ValidationError("Say why in a note when the reason is 'other'.", "note")
+        for field, belongs in (("cause", "death"), ("destination", "moved_away")):
+            if data.get(field) and reason != belongs:
+                raise ValidationError(f"Give {field} only when the reason is {belongs}.", field)
 
 
 class ReviewRequest(Schema):

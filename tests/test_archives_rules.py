@@ -28,7 +28,7 @@ def archive(**changes):
            "hereditary_diseases": [], "disabilities": [],
            "living_conditions": {"kitchen_exhaust": "chimney", "fuel": "firewood", "water": "well",
                                  "toilet": "pit_cesspool", "livestock_pen": "separate"},
-           "responsible_doctor": "village101", "archiving_institution": "柳河村卫生室", "archived_on": TODAY}
+           "responsible_doctor": "village101", "archiving_institution": "柳河村卫生室"}
     doc.update(changes)
     return {key: value for key, value in doc.items() if value is not None}
 
@@ -51,6 +51,12 @@ def test_only_absent_fields_are_missing_in_the_order_of_the_basic_content():
     # Empty answers ("asked, none") are answers.
     answered = archive(family_history=[], past_history={}, drug_allergies=[], exposures=[], disabilities=[])
     assert completeness(answered, TODAY)["complete"] is True
+
+
+def test_allergies_in_words_answer_the_drug_allergy_question_of_the_older_form():
+    assert completeness(archive(drug_allergies=None, allergies=[]), TODAY)["complete"] is True
+    assert completeness(archive(drug_allergies=None, allergies=["青霉素"]), TODAY)["complete"] is True
+    assert completeness(archive(drug_allergies=None), TODAY)["missing"] == ["drug_allergies"]
 
 
 def test_a_young_child_is_not_asked_about_work_schooling_or_marriage():

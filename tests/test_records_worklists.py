@@ -21,6 +21,7 @@ from tests.factories import (
     receive,
     record_body,
     timeline,
+    transferred,
     years_ago,
 )
 from tests.querycheck import unsupported, watched
@@ -243,6 +244,15 @@ def test_correcting_the_reading_takes_the_patient_off_and_a_closed_archive_leave
     assert urgent(client, township) == []
     amend(client, doctor, typo, record["id"], {"blood_pressure": DANGER["blood_pressure"]}, "改回原值")
     assert [item["archive_id"] for item in urgent(client, township)] == [typo]
+
+
+def test_an_open_urgent_case_follows_the_archive_to_its_new_township(client, people):
+    patient = make_archive(client, people["doc"], 1, key_populations=["hypertension"])
+    make_record(client, people["doc"], patient, hypertension(days_ago(1), **DANGER))
+    transferred(client, people, patient)
+    assert urgent(client, people["staff"]) == []
+    assert [item["archive_id"] for item in urgent(client, people["town2"])] == [patient]
+    assert [item["archive_id"] for item in urgent(client, people["urban_doc"])] == [patient]
 
 
 def test_concurrent_repeats_of_a_danger_value_open_one_case(app, db, doctor, township):

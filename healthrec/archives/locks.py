@@ -5,7 +5,8 @@ FerretDB has no transactions, and a filtered update there is read-then-write: tw
 writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
 both servers, so it serialises writers instead:
 
-- the archive code: the archive itself is inserted under the next serial of its village;
+- the archive code: the archive itself is inserted under the next serial of its village
+  (or, brought in from paper, under the number it has);
 - the person: `identities` holds the ID card's blind index before its archive is written;
 - each version of an archive: `archive_versions` holds "<archive id>:<version>" before
   the archive is updated to that version.
@@ -61,26 +62,56 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    if hint is None:
-        try:
-            db.archive_serials.insert_one({"_id": village, "last": serial})
-            return doc
-        except DuplicateKeyError:
-            pass  # another creator made the hint first
-    db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
+    _raise_hint(db, village, serial)
     return doc
+
+
+def insert_at(layout, code, build):
+    """Insert `build(code)` under `code`, a number the archive already has (a paper
+    archive's); the document. Numbering in its village continues after it.
+
+    Raises Conflict when another archive has the number.
+    """
+    db = get_db()
+    village, serial = layout.parse(code)
+    doc = build(code)
+    try:
+        db.archives.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict(f"Archive number {code} belongs to another archive already.") from None
+    _raise_hint(db, village, serial)
+    return doc
+
+
+def _raise_hint(db, village, serial):
+    """Move the village's serial hint up to `serial`, never down."""
+    if db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}}).matched_count:
+        return
+    try:
+        db.archive_serials.insert_one({"_id": village, "last": serial})
+    except DuplicateKeyError:  # another writer made the hint meanwhile
+        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
 
 
 # --- One archive per person ------------------------------------------------------------
 
-def identity_holder(bi, village):
-    """The archive of `village` holding the ID card with blind index `bi`, if any."""
-    return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
-                                      {"village": 1})
+def identity_holder(bi):
+    """The archive holding the ID card with blind index `bi`, if any, with its custody.
+
+    Asked by the card alone: the lock's village is the archive's custody village, which a
+    transfer moves after the archive itself, so for a moment it may name the old one.
+    """
+    return get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"village": 1, "township": 1, "county": 1})
+
+
+def card_holder(bi):
+    """The id of the archive, of any village, that holds the ID card with blind index `bi`."""
+    doc = get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"_id": 1})
+    return doc and doc["_id"]
 
 
 def _orphan_identity(lock, cutoff):
-    return lock["at"] < cutoff and identity_holder(lock["_id"], lock["village"]) is None
+    return lock["at"] < cutoff and identity_holder(lock["_id"]) is None
 
 
 def lock_identity(bi, village):
@@ -98,7 +129,7 @@ def lock_identity(bi, village):
             lock = db.identities.find_one({"_id": bi})
             if lock is None:
                 continue  # released meanwhile
-            holder = identity_holder(bi, lock["village"])
+            holder = identity_holder(bi)
             if holder is not None:
                 return holder
             if not _orphan_identity(lock, now() - STALE_LOCK):
@@ -109,6 +140,11 @@ def lock_identity(bi, village):
 
 def release_identity(bi, village):
     get_db().identities.delete_one({"_id": bi, "village": village})
+
+
+def move_identity(bi, village):
+    """The lock on an ID card follows its archive (which holds the card) to `village`."""
+    get_db().identities.update_one({"_id": bi}, {"$set": {"village": village}})
 
 
 # --- Versions --------------------------------------------------------------------------
@@ -167,11 +203,11 @@ def reconcile(grace=STALE_LOCK):
     """
     db = get_db()
     cutoff = now() - grace
-    held = {(doc["village"], doc["id_card_bi"]) for doc in db.archives.find(
-        {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"village": 1, "id_card_bi": 1})}
+    held = {doc["id_card_bi"] for doc in db.archives.find(
+        {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"id_card_bi": 1})}
     reached = {doc["_id"]: doc["version"] for doc in db.archives.find({}, {"version": 1})}
     identities = [lock for lock in db.identities.find({"at": {"$lt": cutoff}})
-                  if (lock["village"], lock["_id"]) not in held and _orphan_identity(lock, cutoff)]
+                  if lock["_id"] not in held and _orphan_identity(lock, cutoff)]
     versions = [lock for lock in db.archive_versions.find({"at": {"$lt": cutoff}})
                 if reached.get(lock["archive_id"], 0) < lock["version"] and _orphan_version(lock, cutoff)]
     for lock in identities:

@@ -8,14 +8,18 @@ to a read, an active access grant or break-glass opening for the archive may say
 from dataclasses import dataclass
 
 from healthrec.access.grants import active_grant
+from healthrec.archives.custody import in_scope
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
-CREATE, READ, WRITE, REVIEW = "create", "read", "write", "review"
+CREATE, READ, WRITE, REVIEW, IMPORT = "create", "read", "write", "review", "import"
 
+# IMPORT brings in archives kept on paper (`flask archives import`). Administrators may
+# run it for their region: it writes what the county already holds and shows them none of it.
 ALLOWED = {
-    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE},
-    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW},
+    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE, IMPORT},
+    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW, IMPORT},
+    roles.ADMIN: {IMPORT},
 }
 
 HOW_TO_REQUEST = ("file an access request (POST /api/v1/access-requests) with the township health "
@@ -34,16 +38,16 @@ class Access:
 JURISDICTION = Access("jurisdiction")
 
 
-def authorize(user, action, region, archive_id=None):
-    """The Access for `user` doing `action` on archive `archive_id` of village `region`
-    (or, for a search, on the archives under the region prefix `region`).
+def authorize(user, action, custody, archive_id=None):
+    """The Access for `user` doing `action` on archive `archive_id` in `custody` (its
+    custody fields, or for a search those of the region searched: see archives.custody).
 
     Where jurisdiction refuses to read one archive, the user's active grant for it (an
     approved and consented access request, or a break-glass opening) allows it.
     Raises Forbidden with a detail that says what the user can do instead.
     """
     try:
-        return _by_jurisdiction(user, action, region, archive_id)
+        return _by_jurisdiction(user, action, custody, archive_id)
     except Forbidden:
         grant = action == READ and archive_id and active_grant(user, archive_id)
         if not grant:
@@ -51,20 +55,22 @@ def authorize(user, action, region, archive_id=None):
         return Access(grant.purpose, grant.id)
 
 
-def _by_jurisdiction(user, action, region, archive_id):
-    if user.role == roles.ADMIN:
+def _by_jurisdiction(user, action, custody, archive_id):
+    region = custody.get("village") or custody.get("township") or custody["county"]
+    if user.role == roles.ADMIN and action != IMPORT:
         raise Forbidden("Administrators manage users, regions and keys; they do not see resident archives.")
     target = f"archive {archive_id}" if archive_id else f"the archives of {region}"
-    if user.role == roles.SUPERVISOR:
+    if user.role == roles.SUPERVISOR and action != IMPORT:
         raise Forbidden(f"Supervisors see indicators, not identifiable archives. To use {target}, "
                         + HOW_TO_REQUEST)
     if action not in ALLOWED.get(user.role, ()):
         if action == REVIEW:
             raise Forbidden("Only township health centre staff review archives.")
         raise Forbidden(f"The role {user.role} cannot {action} archives.")
-    if not user.covers(region):
-        if action == CREATE:
-            raise Forbidden(f"You can create archives only in villages within your region {user.region}; "
+    if not in_scope(user.region, custody):
+        if action in (CREATE, IMPORT):
+            raise Forbidden(f"You can {action} archives only in villages within your region {user.region}; "
                             f"{region} is outside it.")
-        raise Forbidden(f"{region} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
+        where = f"It is managed by village {region} now, which" if archive_id else region
+        raise Forbidden(f"{where} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
     return JURISDICTION

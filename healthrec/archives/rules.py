@@ -26,8 +26,8 @@ SEALED = ("name", "id_card", "phone", "address", "registered_address", "work_uni
           "payment_other", "drug_allergies", "allergies", "exposures", "past_history", "family_history",
           "hereditary_diseases", "disabilities", "disabilities_other", "living_conditions")
 PLAIN = ("sex", "birth_date", "residence_type", "key_populations", "responsible_doctor",
-         "archiving_institution", "archived_on")
-DATES = ("birth_date", "archived_on")
+         "archiving_institution")
+DATES = ("birth_date",)
 EDITABLE = SEALED + PLAIN
 
 # The personal basic information form (个人基本信息表) and the archive's cover, which a
@@ -37,7 +37,7 @@ REQUIRED = ("name", "sex", "birth_date", "id_card", "phone", "address", "registe
             "contact", "residence_type", "ethnicity", "blood_type", "education", "occupation",
             "marital_status", "payment_methods", "drug_allergies", "exposures", "past_history",
             "family_history", "hereditary_diseases", "disabilities", "living_conditions",
-            "responsible_doctor", "archiving_institution", "archived_on")
+            "responsible_doctor", "archiving_institution")
 # What the form does not ask of a child of 0-6 years (the national specification's age).
 FORM_CHILD_AGE = 6
 NOT_FOR_CHILDREN = ("work_unit", "education", "occupation", "marital_status")
@@ -72,8 +72,8 @@ def is_minor(birth_date, today):
 
 def completeness(archive, today, rural=True):
     """{complete, missing[]} against the required basic content; `rural`: the archive's
-    village is a rural village committee. Entries of the histories written before the
-    coded lists are named (past_history.diseases.0.code) until they are coded."""
+    village is rural (the kind its region holds). Entries of the histories written before
+    the coded lists are named (past_history.diseases.0.code) until they are coded."""
     required = list(REQUIRED)
     born = archive.get("birth_date")
     if born and age_on(born, today) <= FORM_CHILD_AGE:
@@ -81,6 +81,8 @@ def completeness(archive, today, rural=True):
     if not rural:
         required = [name for name in required if name not in RURAL_ONLY]
     missing = [name for name in required if archive.get(name) is None]
+    if archive.get("allergies") is not None and "drug_allergies" in missing:
+        missing.remove("drug_allergies")  # answered on the older form, in words ([] for none)
     guardian = archive.get("guardian") or {}
     if guardian.get("phone"):
         # A child, or anyone in a guardian's care, is reached through the guardian.
@@ -145,9 +147,6 @@ def check(archive, today, child_max_age):
         except IdCardError as error:
             add("guardian.id_card", str(error))
 
-    archived = archive.get("archived_on")
-    if archived and born <= today and not born <= archived <= today:
-        add("archived_on", f"Must be between the birth date ({born.isoformat()}) and today ({today.isoformat()}).")
     for codes, code, text, what in (("drug_allergies", "other", "allergies", "the other drugs"),
                                     ("payment_methods", "other", "payment_other", "the other payment"),
                                     ("disabilities", "other", "disabilities_other", "the other disability")):

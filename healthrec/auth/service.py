@@ -17,6 +17,8 @@ from healthrec.auth.user import User
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from healthrec.regions.codes import ascii_digits
+from healthrec.regions.service import retired_on
 from healthrec.settings import PASSWORD_PROFILES
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
@@ -46,11 +48,16 @@ def check_user_fields(username, role, region):
         errors["username"] = ["3-32 characters: lower-case letters, digits, '_', '.', '-'."]
     if role not in ROLES:
         errors["role"] = [f"Unknown role {role!r}; use one of: {', '.join(ROLES)}."]
-    elif not (region or "").isdigit() or len(region) not in SCOPE_DIGITS[role]:
+    elif not ascii_digits(region) or len(region) not in SCOPE_DIGITS[role]:
         lengths = " or ".join(str(n) for n in SCOPE_DIGITS[role])
         errors["region"] = [f"A {role} needs a region code of {lengths} digits, got {region!r}."]
-    elif len(region) >= 6 and not get_db().regions.find_one({"_id": region}, {"_id": 1}):
-        errors["region"] = [f"Region {region} does not exist; import it first."]
+    elif len(region) >= 6:
+        doc = get_db().regions.find_one({"_id": region}, {"valid_to": 1, "successor": 1})
+        if doc is None:
+            errors["region"] = [f"Region {region} does not exist; import it first."]
+        elif retired_on(doc):
+            errors["region"] = [f"Region {region} was retired on {doc['valid_to']}" + (
+                f"; use {doc['successor']}, which took it over." if doc.get("successor") else ".")]
     if errors:
         raise Invalid("The user cannot be created: " + "; ".join(
             f"{k}: {v[0]}" for k, v in errors.items()), errors)
@@ -94,6 +101,20 @@ def _update_user(username, changes, action):
     record(None, action, detail={"username": username})
 
 
+def move_users(region, to_region, move_id):
+    """Give the users whose scope is `region` the scope `to_region` instead (a merger hands
+    a retired township's work to its successor); their names, one audit entry each."""
+    db = get_db()
+    moved = []
+    for doc in db.users.find({"region": region}, {"_id": 1}).sort("_id", 1):
+        db.users.update_one({"_id": doc["_id"], "region": region},
+                            {"$set": {"region": to_region, "former_region": region}})
+        record(None, "user.move", region=to_region,
+               detail={"username": doc["_id"], "from": region, "to": to_region, "move": move_id})
+        moved.append(doc["_id"])
+    return moved
+
+
 def disable_user(username):
     _update_user(username, {"disabled": True}, "user.disable")
 
@@ -102,6 +123,14 @@ def reset_password(username, password):
     check_password(password)
     _update_user(username, {"password": _hash_password(password)}, "user.reset_password")
     get_db().login_failures.delete_many({"username": username})
+
+
+def active_user(username):
+    """The active user `username`, for an operator command that acts in their name."""
+    doc = get_db().users.find_one({"_id": username})
+    if doc is None or doc.get("disabled"):
+        raise NotFound(f"There is no active user {username}.")
+    return User(doc)
 
 
 def load_user(user_id, ip=None):

@@ -6,8 +6,9 @@ resubmitted record never opens a second one (claiming by insert, docs/concurrenc
 referral recorded on or after the case's day resolves it: an upward referral record, or a
 follow-up with its referral part filled in — the danger record itself, another form of
 the same visit, or a later record. An amendment that takes the danger value away closes
-the case as corrected. The case keeps the custody village and township of its day, and
-its detail (which may name a condition) sealed.
+the case as corrected. An open case carries its archive's custody village and township,
+and follows a transfer (custody/moves.py); its detail (which may name a condition) is
+sealed.
 """
 
 from datetime import date
@@ -20,6 +21,7 @@ from healthrec.audit.log import record
 from healthrec.clock import now, today
 from healthrec.crypto import keyring
 from healthrec.db import get_db
+from healthrec.errors import Invalid
 from healthrec.records import alerts
 
 LEVELS = {9: "township", 12: "village"}
@@ -47,6 +49,8 @@ def _open(db, access, doc, detail):
         db.urgent.insert_one(case)
     except DuplicateKeyError:
         return  # a repeat of the same record: its case is open already
+    archives.follow_custody("urgent", doc["archive_id"], [case["_id"]],
+                            {name: case[name] for name in ("village", "township")})
     earlier = _referred_since(db, doc["archive_id"], doc["date"])
     if earlier:
         _resolve(db, doc["archive_id"], earlier)
@@ -112,7 +116,11 @@ def urgent_list(user, region=None):
     longest waiting first. Township staff see their township's, village doctors their
     village's."""
     region = region or user.region
-    access = archives.authorized(user, READ, region, "followups.urgent")
+    try:
+        place = archives.region_custody(region)
+    except Invalid as error:
+        raise Invalid(error.detail, {"region": [error.detail]}) from None
+    access = archives.authorized(user, READ, place, "followups.urgent")
     items = as_items(open_cases(region))
     record(user, "followups.urgent", region=region, purpose=access.purpose, grant=access.grant,
            detail={"total": len(items), "shown": sorted({item["archive_id"] for item in items})})

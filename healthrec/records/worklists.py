@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from flask import current_app
 
 from healthrec.archives import service as archives
+from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import READ
 from healthrec.audit.log import record, refusals
 from healthrec.clock import today
@@ -40,7 +41,7 @@ def followups_due(user, village, within=0, as_of=None):
     """The village doctor's to-do list: for each open archive of the village, what the
     specification wants done on or before `as_of` + `within` days, with why and since
     when; residents with a danger value not yet referred first."""
-    access = archives.authorized(user, READ, village, "followups.due")
+    access = archives.authorized(user, READ, archives.region_custody(village), "followups.due")
     as_of = as_of or today()
     horizon = as_of + timedelta(days=within)
     child_max_age = current_app.config["CHILD_MAX_AGE"]
@@ -80,11 +81,12 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
 
 
 def archives_with_service_since(region, since, until=None):
-    """Ids of the archives under `region` (a village, or any prefix) with a service record
-    dated from `since` to `until` (inclusive; default today): the usage rate's "has a
-    conforming service record within the last year". Read from the records themselves, so
-    no denormalised flag can miss a concurrent write."""
-    query = {"village": prefix_range(region), "current": True, "date": {"$gte": since.isoformat()}}
+    """Ids of the archives managed within `region` (a village, township, county or a prefix
+    above) with a service record dated from `since` to `until` (inclusive; default today):
+    the usage rate's "has a conforming service record within the last year". Read from the
+    records themselves, which carry their archive's custody, so no denormalised flag can
+    miss a concurrent write."""
+    query = {**custody_query(region), "current": True, "date": {"$gte": since.isoformat()}}
     if until:
         query["date"]["$lte"] = until.isoformat()
     return set(get_db().records.distinct("archive_id", query))

@@ -74,7 +74,9 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
     """Append the records of one visit (a checkup with its follow-ups, say) together: one
     scope check, one insert and one audit entry naming them all. (records, created).
     Errors of a batch are keyed records.<n>.<field>."""
-    access = archives.archive_for(user, archive_id, WRITE, "record.create")
+    # A closed archive still takes paper forms dated before its closing, marked late.
+    access = archives.archive_for(user, archive_id, WRITE, "record.create",
+                                  dated=max(content["date"] for content in contents))
     _check_fit(access.archive, contents, [f"records.{n}." if batch else "" for n in range(len(contents))])
     for content in contents:
         if content["kind"] == "referral":
@@ -85,9 +87,11 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
     if idempotency_key is not None:
         record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
     at = now()
+    late = {"late": True} if access.late else {}
     docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
-             "archive_id": archive_id, "village": access.village, "author": user.username,
-             "created_at": at, **content} for record_id, content in zip(record_ids, contents, strict=True)]
+             "archive_id": archive_id, **access.custody, "recorded_in": access.village, **late,
+             "author": user.username, "created_at": at, **content}
+            for record_id, content in zip(record_ids, contents, strict=True)]
     ring, db = keyring(), get_db()
     try:
         db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
@@ -98,6 +102,8 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
         ids = [doc["_id"] for doc in docs]
         stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
+    custody = archives.follow_custody("records", archive_id, [doc["_id"] for doc in docs], access.custody)
+    docs = [{**doc, **custody} for doc in docs]
     urgent.record_created(access, docs)
     access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
                                           "repeat": not created})
@@ -166,14 +172,16 @@ def amend_record(user, archive_id, record_id, changes, reason):
 
 def receive_referral(user, archive_id, record_id):
     """The receiving side confirms a referral arrived: its status goes sent -> received."""
-    village = archives.custody(archive_id)
+    place = archives.custody(archive_id)
     referral = get_db().records.find_one({"record_id": record_id, "archive_id": archive_id},
                                          sort=[("version", -1)])
     if referral is None or referral["kind"] != "referral":
-        record(user, "referral.receive", outcome="not_found", archive_id=archive_id, region=village)
+        record(user, "referral.receive", outcome="not_found", archive_id=archive_id, region=place["village"],
+               township=place["township"])
         raise NotFound(f"Archive {archive_id} has no referral {record_id}.")
-    with refusals(user, "referral.receive", archive_id=archive_id, region=referral["village"]):
-        policy.check_receiver(user, referral)
+    with refusals(user, "referral.receive", archive_id=archive_id, region=place["village"],
+                  township=place["township"]):
+        policy.check_receiver(user, referral, place)
     if referral["status"] != "sent":
         raise Conflict(f"Referral {record_id} was already received by {referral['received_by']} "
                        f"at {referral['received_at']}.")
@@ -209,7 +217,8 @@ def _new_version(access, old, content, change):
     """Insert the version after `old` (plaintext) with `content`; Conflict when another
     change of the same version got there first."""
     record_id, version = old["record_id"], old["version"] + 1
-    doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "author", "created_at")},
+    doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "township", "county", "recorded_in",
+                                           "late", "author", "created_at") if name in old},
            "_id": f"{record_id}.{version}", "version": version, "previous": old["version"], "current": True,
            "change": change, **content}
     ring = keyring()
@@ -226,7 +235,8 @@ def _new_version(access, old, content, change):
                        f"{version}); read it again and repeat your change if it is still needed.",
                        current_version=version) from None
     _retire_older(db, old["archive_id"], record_id, version)
-    return doc
+    held = {name: doc[name] for name in archives.CUSTODY if name in doc}
+    return {**doc, **archives.follow_custody("records", old["archive_id"], [doc["_id"]], held)}
 
 
 def _retire_older(db, archive_id, record_id, version):

@@ -33,7 +33,7 @@ class Home(Schema):
 
 class Stopped(Schema):
     date = day(_l("Treatment stopped on"), required=True)
-    reason = choice({"completed": _l("Course completed"), "died": _l("Died"), "lost": _l("Lost to follow-up"),
+    reason = choice({"completed": _l("Course completed"), "died": _l("Died"), "lost": _l("Lost"),
                      "mdr_treatment": _l("Moved to multidrug-resistant treatment")}, _l("Why treatment stopped"),
                     required=True)
 
