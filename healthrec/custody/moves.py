@@ -4,8 +4,9 @@ The archive's custody fields change as the next version of the archive: its vers
 claim (archives/locks.py) serialises the move with every other change of the archive, so
 neither overwrites the other on a server whose updates are read-modify-write. Then what
 carries the archive's custody follows it: all versions of its records, the lock on its
-ID card, and access requests still open (pending, awaiting consent, active: the township
-managing the archive now decides, records consent and revokes). Break-glass openings stay
+ID card, access requests still open (pending, awaiting consent, active: the township
+managing the archive now decides, records consent and revokes) and open urgent cases (the
+township managing the archive now refers the patient). Break-glass openings stay
 with the township whose archive was opened, which reviews them.
 
 Every step sets the target values, so repeating a move after a crash changes nothing
@@ -71,3 +72,5 @@ def _follow(db, doc, to, before):
         locks.move_identity(doc["id_card_bi"], to["village"])
     db.access_requests.update_many({"archive_id": archive_id, "status": {"$in": list(OPEN_REQUESTS)}},
                                    {"$set": {"village": to["village"], "township": to["township"]}})
+    db.urgent.update_many({"archive_id": archive_id, "status": "open"},
+                          {"$set": {"village": to["village"], "township": to["township"]}})
