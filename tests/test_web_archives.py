@@ -54,6 +54,21 @@ def test_home_says_who_and_where_and_what_is_due(doctor_web, db):
     assert "从未随访" in page
 
 
+def test_a_danger_value_is_urgent_on_the_home_page(doctor_web):
+    headers = factories.bearer(doctor_web, "liu.doctor")
+    archive_id = factories.make_archive(doctor_web, headers, 0, key_populations=["hypertension"])
+    danger = factories.hypertension(factories.days_ago(1), blood_pressure={"systolic": 186, "diastolic": 100},
+                                    control="unsatisfactory")
+    url = f"/archives/{archive_id}/visit?form=followup.hypertension"
+    form = {f"records.0.{name}": str(value) for name, value in danger.items() if not isinstance(value, dict)}
+    form.update({"records.0.blood_pressure.systolic": "186", "records.0.blood_pressure.diastolic": "100",
+                 "Idempotency-Key": "visit-1"})
+    saved = doctor_web.post(url, data=form, follow_redirects=True).get_data(as_text=True)
+    assert "危急值：血压 186/100 mmHg" in saved
+    home = doctor_web.get("/").get_data(as_text=True)
+    assert "紧急：危急值待转诊" in home and "请立即转诊至上级医疗机构" in home
+
+
 def test_wrong_check_digit_is_refused_next_to_the_id_card(doctor_web, db):
     resident = factories.resident()
     resident["id_card"] = resident["id_card"][:17] + ("0" if resident["id_card"][17] != "0" else "1")

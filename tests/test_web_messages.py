@@ -8,10 +8,11 @@ import pytest
 from flask_babel import force_locale, gettext
 from marshmallow import ValidationError
 
+from healthrec.errors import dotted
 from healthrec.ids import IdCardError, parse_id_card
 from healthrec.web.messages import PATTERNS, WORDS, localise
 from schemas.archives import ArchiveCreate, CloseRequest, ReviewRequest
-from schemas.records.registry import flat, validate_record
+from schemas.records.registry import validate_record
 from tests import factories
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -41,7 +42,7 @@ def messages(schema, body):
     try:
         schema.load(body)
     except ValidationError as error:
-        return flat(error.normalized_messages())
+        return dotted(error.normalized_messages())
     return {}
 
 

@@ -184,6 +184,21 @@ PATTERNS = [
      _l("There is no region %(code)s; check the code.")),
     (r"(?P<what>.+) (?P<code>\d+) \((?P<name>[^)]+)\) was retired on (?P<day>[\d-]+).*",
      _l("%(name)s (%(code)s) was retired on %(day)s; use the region that took it over.")),
+    # alerts on a record (healthrec/records/alerts.py); `items` are localised one by one
+    (r"Danger value: (?P<items>.+)\. Refer at once to a higher-level institution.*",
+     _l("Danger value: %(items)s. Refer the resident to a higher-level institution at once and follow up within "
+        "2 weeks; they stay on the urgent list until the referral is recorded.")),
+    (r"blood pressure (?P<reading>\S+ mmHg) \(systolic (?P<s>\d+) or more, or diastolic (?P<d>\d+) or more\)",
+     _l("blood pressure %(reading)s (systolic %(s)s or more, or diastolic %(d)s or more)")),
+    (r"fasting glucose (?P<value>[\d.]+) mmol/L \((?P<high>[\d.]+) or more, or (?P<low>[\d.]+) or less\)",
+     _l("fasting glucose %(value)s mmol/L (%(high)s or more, or %(low)s or less)")),
+    (r"risk assessment level (?P<level>\d+) \((?P<top>\d+) or more\)",
+     _l("risk assessment level %(level)s (%(top)s or more)")),
+    (r"an adverse drug reaction", _l("an adverse drug reaction")),
+    (r"a complication or comorbidity", _l("a complication or comorbidity")),
+    (r"From 65 years a checkup records the health and self-care self-assessments.*",
+     _l("From 65 years a checkup records the health and self-care self-assessments and the cognition and emotion "
+        "screens; add them.")),
     # access
     (r"At most (?P<days>\d+) days can be requested.*|At most (?P<max>\d+)\.",
      _l("Ask for at most the number of days allowed; ask again when they run out.")),
@@ -223,6 +238,8 @@ def localise(message):
         if found:
             words = {name: gettext(WORDS[value]) if value in WORDS else value
                      for name, value in found.groupdict().items() if value is not None}
+            if "items" in words:
+                words["items"] = gettext("; ").join(localise(item) for item in words["items"].split("; "))
             return gettext(template, **words)
     return message
 

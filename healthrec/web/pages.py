@@ -6,19 +6,20 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import g, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
 from healthrec.auth import roles
-from healthrec.errors import Invalid, NotFound
+from healthrec.errors import Invalid, NotFound, dotted
 from healthrec.regions import service as regions
 from healthrec.web import schema_form
 from healthrec.web.messages import localise, localise_all
 from schemas.access import ConsentIn
 from schemas.archives import ArchiveChange
 from schemas.paging import MAX_PAGE
-from schemas.records.registry import field_at, flat
+from schemas.records.registry import field_at
 
 # The menu of each role: (endpoint, text).
 MENUS = {
@@ -70,6 +71,26 @@ def consent_label(name, code=None):
 
 
 ARCHIVE, CONSENT = ArchiveChange(), ConsentIn()
+
+# What is due (the due list's reasons), in words; a population's own are composed with its label.
+DUE = {
+    "urgent_referral": _l("urgent: refer at once"), "elderly_checkup": _l("yearly checkup (65 and over)"),
+    "chronic_checkup": _l("yearly checkup (chronic disease)"), "child_visit": _l("child health visit"),
+    "maternal_visit": _l("maternal health visit"),
+}
+DUE_OF_POPULATION = {"": _l("%(population)s follow-up"), "_recheck": _l("%(population)s: recheck within 2 weeks"),
+                     "_face_to_face": _l("%(population)s: this quarter's face-to-face follow-up")}
+
+
+def due_reason(reason):
+    """Why an item is on the due list, in words."""
+    if reason in DUE:
+        return gettext(DUE[reason])
+    for suffix in ("_recheck", "_face_to_face", ""):
+        population = reason.removesuffix(suffix)
+        if population != reason or not suffix:
+            return gettext(DUE_OF_POPULATION[suffix], population=archive_label("key_populations", population))
+    return reason
 
 
 def page_context():
@@ -144,7 +165,7 @@ class Form:
         try:
             return (check or self.schema.load)(body)
         except ValidationError as error:
-            self.refused(flat(error.normalized_messages(), self.prefix))
+            self.refused(dotted(error.normalized_messages(), self.prefix))
             return None
 
     def refused(self, errors):

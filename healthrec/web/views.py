@@ -14,7 +14,9 @@ from healthrec.auth import service as auth
 from healthrec.clock import local
 from healthrec.errors import Invalid, TooManyRequests, Unauthorized
 from healthrec.extensions import LANGUAGES, login_manager
+from healthrec.records import urgent as urgent_cases
 from healthrec.records import worklists
+from healthrec.records.alerts import URGENT
 from healthrec.web import archives as archive_pages
 from healthrec.web import township, transfers
 from healthrec.web.forms import LoginForm
@@ -23,6 +25,7 @@ from healthrec.web.pages import (
     Form,
     archive_label,
     consent_label,
+    due_reason,
     no_store,
     page_context,
     page_number,
@@ -38,7 +41,7 @@ bp.register_blueprint(archive_pages.bp)
 bp.register_blueprint(township.bp)
 bp.register_blueprint(transfers.bp)
 bp.app_context_processor(page_context)
-for helper in (archive_label, consent_label, local, localise, region_name):
+for helper in (archive_label, consent_label, due_reason, local, localise, region_name):
     bp.add_app_template_global(helper)
 bp.after_request(no_store)
 
@@ -102,10 +105,13 @@ def home():
 
 def village_home():
     village = current_user.region
-    due = worklists.followups_due(current_user, village)["items"]
+    listed = worklists.followups_due(current_user, village)["items"]
+    # The urgent come first in the due list; they have a section of their own.
+    urgent = [item for item in listed if item["reason"] == URGENT]
+    due = [item for item in listed if item["reason"] != URGENT]
     page = page_number()
     return render(
-        "village_home.html",
+        "village_home.html", urgent=urgent,
         recent=archives.search_archives(current_user, village=village, per_page=RECENT, newest_first=True),
         due={"items": due[(page - 1) * DUE_PAGE:page * DUE_PAGE], "total": len(due), "page": page,
              "per_page": DUE_PAGE},
@@ -120,6 +126,7 @@ def township_home():
         pending=requests.list_requests(current_user, status="pending", per_page=RECENT),
         openings=break_glass.list_openings(current_user, status="unreviewed", per_page=RECENT),
         referrals=worklists.incoming_referrals(current_user, per_page=RECENT),
+        urgent=urgent_cases.urgent_list(current_user)["items"],
         search=search_form())
 
 
