@@ -34,7 +34,7 @@ from healthrec.contracts.changes import CONTRACTS, TEAMS
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.paging import page_of
+from healthrec.paging import page_in_hand, page_of
 from healthrec.regions import service as regions
 
 CONTRACT_ID = re.compile(r"^(\d{16,17})-(\d{3})$")
@@ -294,6 +294,34 @@ def due_for_renewal(user, township=None, village=None, team=None, within=30, pag
         "days_left": (date.fromisoformat(doc["valid_until"]) - day).days,
     } for doc in result["items"]]
     record(user, "contract.due", region=region, detail={
+        "total": result["total"], "shown": [item["archive_id"] for item in result["items"]]})
+    return result
+
+
+def to_sign(user, township=None, village=None, page=1, per_page=None):
+    """Residents who came from another township by a transfer that ended their contract
+    there (follow.end_for_transfer), and who have signed none since: the receiving side's
+    signing work, for as long as the year they had signed for would have run. Oldest
+    transfer first; closed archives are left out."""
+    query, region = _work_list(user, "contract.to_sign", township, village)
+    day = today()
+    query.update({"termination_reason": rules.TRANSFERRED, "valid_until": {"$gte": day.isoformat()}})
+    db = get_db()
+    ended = list(db[CONTRACTS].find(query).sort([("ends_on", 1), ("_id", 1)]))
+    newest: dict[str, int] = {}
+    for start in range(0, len(ended), BATCH):
+        batch = sorted({doc["archive_id"] for doc in ended[start:start + BATCH]})
+        for doc in db[CONTRACTS].find({"archive_id": {"$in": batch}}, {"archive_id": 1}):
+            newest[doc["archive_id"]] = max(newest.get(doc["archive_id"], 0), _number(doc["_id"]))
+    ended = [doc for doc in ended if newest[doc["archive_id"]] == _number(doc["_id"])]
+    shown = _archives_of(ended)
+    waiting = [{
+        "id": doc["_id"], "archive_id": doc["archive_id"], "name": shown[doc["archive_id"]]["name"],
+        "village": doc["village"], "team": doc["team"], "package": doc["package"],
+        **{name: date.fromisoformat(doc[name]) for name in ("terminated_on", "valid_until")},
+    } for doc in ended if shown[doc["archive_id"]]["status"] == "open"]
+    result = page_in_hand(waiting, page, per_page)
+    record(user, "contract.to_sign", region=region, detail={
         "total": result["total"], "shown": [item["archive_id"] for item in result["items"]]})
     return result
 
