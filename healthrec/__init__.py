@@ -1,6 +1,7 @@
 """healthrec: resident health records for county primary care."""
 
 import logging
+from pathlib import Path
 
 import swagger_ui_bundle
 from apispec_oneofschema import MarshmallowPlugin
@@ -12,6 +13,8 @@ from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
 from healthrec.regions.codes import normalized
+
+SCHEMA_TRANSLATIONS = Path(__file__).resolve().parent.parent / "schemas" / "translations"
 
 
 def create_app(config=None):
@@ -33,6 +36,8 @@ def create_app(config=None):
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         BABEL_DEFAULT_LOCALE="zh",
+        # The pages' catalogue, and the form labels' beside the schemas.
+        BABEL_TRANSLATION_DIRECTORIES=f"translations;{SCHEMA_TRANSLATIONS}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=values["ENV"] == "production",

@@ -89,6 +89,13 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
     ],
     "contract_events": [],
+    # Urgent cases: open ones of a township or village, oldest first; an archive's open ones
+    # when a referral resolves them.
+    "urgent": [
+        ([("township", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("archive_id", ASCENDING), ("status", ASCENDING), ("date", ASCENDING)], {}),
+    ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
     # Custody: an archive's transfers; each township's (and village's) incoming and

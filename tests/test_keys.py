@@ -235,7 +235,7 @@ def test_flask_and_gunicorn_print_the_reason_not_a_traceback(app, keys):
 
 # Every collection the service seals values in.
 ENCRYPTED = ("archives", "records", "access_requests", "access_events", "break_glass", "consents",
-             "contracts", "contract_events")
+             "contracts", "contract_events", "urgent")
 GUARDIAN_AT_ENROLMENT = {"given_by": "guardian", "guardian_name": "周秀兰", "relation": "女儿",
                          "method": "verbal_witnessed", "witness": "吴建华"}
 NOTES = {"review": "请补充过敏史来源", "close": "迁往郑州市金水区", "amend": "体重录入错误",
@@ -278,6 +278,9 @@ def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
         record_body("followup", "hypertension"), record_body("consultation")]})
     assert batch.status_code == 201, batch.get_json()
     referral = make_record(client, doctor, archive_id, record_body("referral"))
+    danger = {"systolic": 190, "diastolic": 115}  # opens an urgent case, its detail sealed
+    make_record(client, doctor, archive_id, record_body("followup", "hypertension", date=days_ago(1),
+                                                        blood_pressure=danger, control="unsatisfactory"))
     assert receive(client, township, archive_id, referral["id"]).status_code == 200
     active = file_request(client, people["sup"], archive_id)
     assert step(client, people["staff"], active["id"], "decision",
@@ -307,7 +310,8 @@ def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
                 get(f"/api/v1/archives/{archive_id}/consents", doctor),
                 get(f"/api/v1/access-requests/{active['id']}", people["sup"]),
                 get(f"/api/v1/access-requests/{rejected['id']}", people["far"]),
-                get("/api/v1/break-glass", people["staff"]), get(f"/api/v1/contracts/{contract['id']}", doctor)]
+                get("/api/v1/break-glass", people["staff"]), get(f"/api/v1/contracts/{contract['id']}", doctor),
+                get("/api/v1/followups/urgent", township)]
 
     before = views(client)
     shown = json.dumps(before, ensure_ascii=False)

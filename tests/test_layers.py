@@ -16,6 +16,7 @@ SERVICES = {
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
     "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
+    "healthrec.records.urgent",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -24,6 +25,8 @@ CORE = {
     "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
     "healthrec.contracts.rules", "healthrec.contracts.changes",
+    "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
+    "healthrec.records.alerts",
 }
 
 

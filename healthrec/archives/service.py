@@ -164,8 +164,21 @@ def _unseal(doc):
     ring = keyring()
     plain = {name: ring.unseal(doc[name], doc["_id"], name) for name in rules.SEALED if name in doc}
     plain.update({name: doc[name] for name in rules.PLAIN if doc.get(name) is not None})
-    plain["birth_date"] = date.fromisoformat(doc["birth_date"])
+    for name in rules.DATES:
+        if name in plain:
+            plain[name] = date.fromisoformat(plain[name])
     return plain
+
+
+def _stored_plain(plain, names=rules.PLAIN):
+    """The plain fields among `names` as stored: dates as ISO strings."""
+    return {name: plain[name].isoformat() if name in rules.DATES else plain[name]
+            for name in names if plain.get(name) is not None}
+
+
+def _completeness(plain, village):
+    # The form asks about living conditions in rural villages: the kind the region holds.
+    return rules.completeness(plain, today(), rural=regions.get_region(village).get("kind") == "rural")
 
 
 # The sealed fields of an archive's sub-documents: notes, and a death's cause and a
@@ -350,12 +363,8 @@ def create_archive(user, data, *, code=None, established_on=None):
         _lock_identity(user, bi, village, audit_as)
     at = now()
     fixed = {
-        **place, "status": "open", "version": 1,
-        "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
-        "established_on": (established_on or today()).isoformat(),
-        "key_populations": plain["key_populations"],
-        "responsible_doctor": plain.get("responsible_doctor"),
-        "completeness": rules.completeness(plain, today()),
+        **place, "status": "open", "version": 1, **_stored_plain(plain),
+        "established_on": (established_on or today()).isoformat(), "completeness": _completeness(plain, village),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
     }
@@ -394,9 +403,7 @@ def update_archive(user, archive_id, changes, expected_version):
     if not changed:
         access.audit("archive.update", detail={"fields": []})
         return present(doc, current), warnings
-    new = {name: plain[name] for name in changed if name in rules.PLAIN and name in plain}
-    if "birth_date" in new:
-        new["birth_date"] = new["birth_date"].isoformat()
+    new = _stored_plain(plain, [name for name in changed if name in rules.PLAIN])
     new.update(_sealed(archive_id, plain, [name for name in changed if name in rules.SEALED]))
     unset = [name for name in changed if name not in plain]
     if "name" in changed:
@@ -406,7 +413,7 @@ def update_archive(user, archive_id, changes, expected_version):
         new["id_card_bi"] = new_bi
         if new_bi:
             _lock_identity(user, new_bi, doc["village"], "archive.update")
-    new["completeness"] = rules.completeness(plain, today())
+    new["completeness"] = _completeness(plain, doc["village"])
     try:
         stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
     except Exception:

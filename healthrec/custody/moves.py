@@ -5,9 +5,10 @@ claim (archives/locks.py) serialises the move with every other change of the arc
 neither overwrites the other on a server whose updates are read-modify-write. Then what
 carries the archive's custody follows it: all versions of its records, its family-doctor
 contracts (what a transfer or merger does to them beyond that: contracts/follow.py), the
-lock on its ID card, and access requests still open (pending, awaiting consent, active:
-the township managing the archive now decides, records consent and revokes). Break-glass
-openings stay with the township whose archive was opened, which reviews them.
+lock on its ID card, access requests still open (pending, awaiting consent, active: the
+township managing the archive now decides, records consent and revokes) and open urgent
+cases (the township managing the archive now refers the patient). Break-glass openings
+stay with the township whose archive was opened, which reviews them.
 
 Every step sets the target values, so repeating a move after a crash changes nothing
 twice; a record or request written while the archive moved follows it by itself
@@ -73,3 +74,5 @@ def _follow(db, doc, to, before):
         locks.move_identity(doc["id_card_bi"], to["village"])
     db.access_requests.update_many({"archive_id": archive_id, "status": {"$in": list(OPEN_REQUESTS)}},
                                    {"$set": {"village": to["village"], "township": to["township"]}})
+    db.urgent.update_many({"archive_id": archive_id, "status": "open"},
+                          {"$set": {"village": to["village"], "township": to["township"]}})
