@@ -317,7 +317,19 @@ def make_contract(client, headers, archive_id, team, **changes):
     return response.get_json()
 
 
-# --- Transfers of custody --------------------------------------------------------------
+# --- Transfers of custody and mergers --------------------------------------------------
+
+# A township of the county that a merger or a village handed over gives villages to.
+STONE_BRIDGE, STONE_VILLAGE = "411423102", "411423102101"
+
+
+def add_stone_bridge(runner, tmp_path):
+    """Import 石桥乡 and its village 石桥村 as an administrator would."""
+    path = tmp_path / "regions.csv"
+    path.write_text(f"{STONE_BRIDGE},石桥乡,,\n{STONE_VILLAGE},石桥村,900,2026\n", encoding="utf-8")
+    imported = runner.invoke(args=["regions", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+
 
 def ask_transfer(client, headers, archive_id, to_village, moved_on=None, reason="随子女迁居"):
     """The receiving side asks for the archive; the response."""

@@ -11,8 +11,11 @@ from healthrec.custody import mergers
 from healthrec.records import worklists
 from tests.factories import (
     NEIGHBOUR,
+    STONE_BRIDGE,
+    STONE_VILLAGE,
     TOWNSHIP,
     VILLAGE,
+    add_stone_bridge,
     ask_transfer,
     days_ago,
     file_request,
@@ -23,16 +26,12 @@ from tests.factories import (
 )
 from tests.querycheck import unsupported, watched
 
-STONE_BRIDGE, STONE_VILLAGE = "411423102", "411423102101"  # the township that takes 柳河镇 over
-
 
 @pytest.fixture
 def county(client, runner, tmp_path, people, login):
     """Five archives in 柳河镇 (one closed, one with a record, one asked for by a supervisor)
     and one in 石桥乡, the township it is merged into."""
-    path = tmp_path / "regions.csv"
-    path.write_text(f"{STONE_BRIDGE},石桥乡,,\n{STONE_VILLAGE},石桥村,900,2026\n", encoding="utf-8")
-    assert runner.invoke(args=["regions", "import", str(path)]).exit_code == 0
+    add_stone_bridge(runner, tmp_path)
     ids = [make_archive(client, people["doc"], n=n) for n in range(3)]
     ids += [make_archive(client, people["doc2"], n=n, village_code=NEIGHBOUR) for n in (3, 4)]
     make_record(client, people["doc"], ids[0], hypertension(days_ago(30)))

@@ -14,7 +14,7 @@ SERVICES = {
     "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
-    "healthrec.contracts.teams",
+    "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
     "healthrec.records.urgent",
 }
