@@ -20,6 +20,7 @@ from tests.factories import (
     days_ago,
     file_request,
     hypertension,
+    if_match,
     make_archive,
     make_record,
     post_archive,
@@ -200,3 +201,14 @@ def test_every_query_of_a_merger_has_an_index(app, devdb, runner, county):
     assert len(list(listener.shapes(collections))) > 40
     assert unsupported(listener, collections) == []
 
+
+
+def test_after_a_merger_the_merged_townships_staff_may_be_responsible_doctors(client, runner, people, county):
+    assert merge(runner).exit_code == 0
+    url = f"/api/v1/archives/{county['ids'][0]}"
+    read = client.get(url, headers=county["stone"])
+    # 柳河镇's staff account now serves 石桥乡, which manages the moved village: the village's
+    # code still names 柳河镇, so only custody says they serve it.
+    changed = client.patch(url, json={"responsible_doctor": "staff"}, headers=if_match(county["stone"], read))
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["responsible_doctor"] == "staff"

@@ -13,7 +13,7 @@ from flask import current_app
 
 from healthrec.access import consents
 from healthrec.archives import locks, rules
-from healthrec.archives.custody import custody_query
+from healthrec.archives.custody import custody_query, in_scope
 from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
@@ -285,7 +285,9 @@ def _doctor_problem(user, username, village):
     doc = get_db().users.find_one({"_id": username}, {"role": 1, "region": 1, "disabled": 1})
     if doc is None or doc.get("disabled"):
         return f"There is no active user {username}."
-    if doc["role"] not in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF) or not village.startswith(doc["region"]):
+    # Serving the village now: after a merger its code no longer names its township.
+    serving = in_scope(doc["region"], region_custody(village))
+    if doc["role"] not in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF) or not serving:
         return f"{username} is not a village doctor or township staff member serving village {village}."
     return None
 
