@@ -31,7 +31,7 @@ def read_table(path):
     header; empty rows are left out."""
     suffix = Path(path).suffix.lower()
     if suffix in (".csv", ".txt"):
-        lines = enumerate(csv.reader(io.StringIO(_text(Path(path).read_bytes()))), start=1)
+        lines = enumerate(csv.reader(io.StringIO(decode(Path(path).read_bytes()))), start=1)
     elif suffix in (".xlsx", ".xlsm"):
         lines = _sheet(path)
     elif suffix == ".xls":
@@ -52,7 +52,8 @@ def read_table(path):
     return Table(header, rows)
 
 
-def _text(data):
+def decode(data):
+    """The text of a CSV file's bytes: UTF-8 (with or without a byte-order mark), else GB18030."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

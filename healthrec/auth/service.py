@@ -11,12 +11,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
-from healthrec.audit.log import record
+from healthrec.audit.log import record, refusals
+from healthrec.auth import policy
 from healthrec.auth.roles import ROLES, SCOPE_DIGITS
 from healthrec.auth.user import User
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from healthrec.paging import page_of
 from healthrec.regions.codes import ascii_digits
 from healthrec.regions.service import retired_on
 from healthrec.settings import PASSWORD_PROFILES
@@ -24,6 +26,9 @@ from healthrec.settings import PASSWORD_PROFILES
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 10
 BAD_LOGIN = "Wrong username or password."
+# Passwords made for someone are read out or written down: no look-alike characters.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet, not a password)
+PASSWORD_GROUPS = 4
 
 
 @functools.cache
@@ -69,7 +74,17 @@ def check_password(password):
                       {"password": [f"At least {MIN_PASSWORD} characters."]})
 
 
-def create_user(username, role, region, password, name=None):
+def new_password():
+    """A random password for an administrator to hand over: four groups of four, about 78 bits."""
+    groups = ("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(PASSWORD_GROUPS))
+    return "-".join(groups)
+
+
+def create_user(username, role, region, password, name=None, actor=None):
+    """A new account; `actor` is the administrator making it on a page (None: an operator's command)."""
+    if actor is not None:
+        with refusals(actor, "user.create"):
+            policy.check_manage(actor, region or "")
     check_user_fields(username, role, region)
     check_password(password)
     doc = {
@@ -81,7 +96,7 @@ def create_user(username, role, region, password, name=None):
         get_db().users.insert_one(doc)
     except DuplicateKeyError:
         raise Conflict(f"User {username} already exists.") from None
-    record(None, "user.create", detail={"username": username, "role": role})
+    record(actor, "user.create", detail={"username": username, "role": role, "region": region})
     return User(doc)
 
 
@@ -89,16 +104,39 @@ def list_users():
     return [User(doc) for doc in get_db().users.find({}).sort("_id", 1)]
 
 
-def _update_user(username, changes, action):
+def users_within(actor, page=1, per_page=None):
+    """One page of the accounts of the administrator's region, by username."""
+    with refusals(actor, "user.list"):
+        policy.check_manage(actor, actor.region)
+    query = {"region": {"$regex": "^" + re.escape(actor.region)}}
+    return page_of(get_db().users, query, [("_id", 1)], page, per_page, User, {"password": 0})
+
+
+def account(actor, username):
+    """The account `username`, for an administrator whose region holds it."""
+    doc = get_db().users.find_one({"_id": username}, {"password": 0})
+    if doc is None:
+        raise NotFound(f"No user {username}.")
+    user = User(doc)
+    with refusals(actor, "user.read"):
+        policy.check_account(actor, user)
+    return user
+
+
+def _update_user(username, changes, action, actor=None, check=policy.check_account):
+    """Change an account; `actor` is the administrator doing it on a page, `check` their policy."""
     db = get_db()
     doc = db.users.find_one({"_id": username})
     if doc is None:
         raise NotFound(f"No user {username}.")
+    if actor is not None:
+        with refusals(actor, action):
+            check(actor, User(doc))
     changes["session_version"] = doc.get("session_version", 0) + 1
     db.users.update_one({"_id": username}, {"$set": changes})
     # Every API token of the user ends with a disable or a new password.
     db.tokens.update_many({"username": username}, {"$set": {"revoked": True}})
-    record(None, action, detail={"username": username})
+    record(actor, action, detail={"username": username})
 
 
 def move_users(region, to_region, move_id):
@@ -115,13 +153,13 @@ def move_users(region, to_region, move_id):
     return moved
 
 
-def disable_user(username):
-    _update_user(username, {"disabled": True}, "user.disable")
+def disable_user(username, actor=None):
+    _update_user(username, {"disabled": True}, "user.disable", actor, policy.check_disable)
 
 
-def reset_password(username, password):
+def reset_password(username, password, actor=None):
     check_password(password)
-    _update_user(username, {"password": _hash_password(password)}, "user.reset_password")
+    _update_user(username, {"password": _hash_password(password)}, "user.reset_password", actor)
     get_db().login_failures.delete_many({"username": username})
 
 

@@ -15,8 +15,10 @@ from itertools import islice
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from healthrec.audit.log import record
-from healthrec.crypto import KeyRingError, is_sealed
+from healthrec.audit.log import record, refusals
+from healthrec.crypto import KeyRingError, is_sealed, keyring
+from healthrec.db import get_db
+from healthrec.keys import policy
 
 # Every collection holding sealed values, each at the document and path it was sealed for:
 # rotation re-seals these. The counts look at every collection, so sealed values anywhere
@@ -225,3 +227,12 @@ def status(db, ring):
         "keys": [(doc["key"], doc["retired"]) for doc in db.keyring.find({"kind": "key"}).sort("_id", 1)],
         "resume_after": resume_point(db, ring.active),
     }
+
+
+def status_for(actor):
+    """`status` for an administrator on a page, audited."""
+    with refusals(actor, "keys.status"):
+        policy.check_status(actor)
+    report = status(get_db(), keyring())
+    record(actor, "keys.status", detail={"remaining": report["remaining"]})
+    return report

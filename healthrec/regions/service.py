@@ -14,9 +14,11 @@ from datetime import date, timedelta
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
+from healthrec.audit.log import record, refusals
 from healthrec.clock import now, today
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
+from healthrec.regions import policy
 from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
@@ -158,8 +160,9 @@ def retire(code, successor, effective):
 COLUMNS = ("code", "name", "population", "year", "kind", "valid_from", "valid_to")
 
 
-def parse_rows(text):
-    """Check every row; return (rows, problems) where problems are (line, reason)."""
+def parse_rows(text, actor=None):
+    """Check every row (within the region of `actor`, an administrator on a page); return
+    (rows, problems) where problems are (line, reason)."""
     rows: list[dict] = []
     problems: list[tuple[int, str]] = []
     known = {doc["_id"]: doc for doc in get_db().regions.find({}, {"valid_to": 1})}
@@ -170,10 +173,15 @@ def parse_rows(text):
         if number == 1 and fields[0].strip().lower() == "code":
             continue  # header
         try:
-            rows.append(parse_row(fields, known, rule))
-            known.setdefault(rows[-1]["_id"], {"_id": rows[-1]["_id"]})
+            row = parse_row(fields, known, rule)
         except ValueError as error:
             problems.append((number, str(error)))
+            continue
+        if actor is not None and (reason := policy.outside(actor, row["_id"])):
+            problems.append((number, reason))
+            continue
+        rows.append(row)
+        known.setdefault(row["_id"], {"_id": row["_id"]})
     return rows, problems
 
 
@@ -224,13 +232,17 @@ def parse_row(fields, known, rule="archive"):
     return row
 
 
-def import_csv(text):
+def import_csv(text, actor=None):
     """All or nothing: if any row is bad, nothing is written and every problem is named.
+    `actor` is the administrator importing on a page (None: an operator's command).
 
     Importing again updates names, kinds, validity dates given and population years; a
     region's parent is set when it is first imported and afterwards only by a merger.
     """
-    rows, problems = parse_rows(text)
+    if actor is not None:
+        with refusals(actor, "regions.import"):
+            policy.check_import(actor)
+    rows, problems = parse_rows(text, actor)
     if problems:
         raise Invalid(
             f"{len(problems)} bad rows; nothing was imported.",
@@ -245,4 +257,6 @@ def import_csv(text):
             changes[f"population.{year}"] = count
         db.regions.update_one({"_id": row["_id"]}, {"$set": changes, "$setOnInsert": {"parent": row["parent"]}},
                               upsert=True)
+    if actor is not None:
+        record(actor, "regions.import", detail={"rows": len(rows)})
     return len(rows)

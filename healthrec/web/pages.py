@@ -37,7 +37,9 @@ MENUS = {
         ("web.archives.new", _l("New archive")),
     ],
     roles.SUPERVISOR: [("web.home", _l("Home")), ("web.township.access_requests", _l("Access requests"))],
-    roles.ADMIN: [("web.home", _l("Home"))],
+    roles.ADMIN: [("web.home", _l("Home")), ("web.admin.users", _l("User accounts")),
+                  ("web.admin.regions_import", _l("Regions and populations")),
+                  ("web.admin.key_status", _l("Encryption keys"))],
 }
 
 
