@@ -4,6 +4,7 @@ their steps. conftest.py hands them to tests as fixtures; helpers that take argu
 imported from here. Everything but the users goes through the HTTP API, as clients do."""
 
 import random
+import subprocess
 from datetime import date, timedelta
 
 from openpyxl import Workbook
@@ -349,3 +350,12 @@ def transferred(client, people, archive_id, to_village=URBAN, asker="urban_doc",
     done = decide_transfer(client, people[releaser], asked.get_json()["id"])
     assert done.status_code == 200 and done.get_json()["status"] == "done", done.get_json()
     return done.get_json()
+
+
+# --- Printed forms ---------------------------------------------------------------------
+
+def pdf_text(document):
+    """The text of a PDF as poppler's pdftotext reads it, in reading order."""
+    assert document.startswith(b"%PDF-"), document[:60]
+    reader = ["/usr/bin/pdftotext", "-", "-"]  # Debian's poppler-utils (scripts/setup --dev)
+    return subprocess.run(reader, input=document, capture_output=True, check=True).stdout.decode()

@@ -107,6 +107,15 @@ def get_request(user, request_id):
     return present_request(doc)
 
 
+def print_request(user, request_id):
+    """The request for printing its application and consent record; audited as a print."""
+    doc = load(REQUESTS, request_id)
+    with refusals(user, "access.print", **_where(doc)):
+        policy.check_view(user, doc)
+    record(user, "access.print", **_where(doc))
+    return present_request(doc)
+
+
 def list_requests(user, status=None, page=1, per_page=None):
     """Requests the caller made, and those they must decide or record consent for."""
     query = {"$or": [{"requester": user.username}]}

@@ -235,6 +235,14 @@ def get_archive(user, archive_id):
     return present(access.archive)
 
 
+def print_archive(user, archive_id, form):
+    """The archive for printing `form` (the cover, the basic information form): allowed as
+    a read, and audited as a print of that form."""
+    access = archive_for(user, archive_id, READ, "archive.print")
+    access.audit("archive.print", detail={"form": form})
+    return present(access.archive)
+
+
 def search_archives(user, village=None, name=None, id_card=None, status=None, review=None,
                     page=1, per_page=None, newest_first=False):
     """One page of the archives within the user's scope that match every filter given, by

@@ -8,7 +8,7 @@ import re
 
 from healthrec.archives import service as archives
 from healthrec.audit import chain, policy
-from healthrec.audit.log import refusals
+from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
 from healthrec.db import get_db
 from healthrec.paging import page_of
@@ -61,17 +61,18 @@ def verify(user):
     return chain.verify(get_db(), prefix)
 
 
-def disclosures(user, archive_id):
+def disclosures(user, archive_id, printed=False):
     """Every audited use of an archive, oldest first, with who, when, why and the outcome,
     in whichever township's chain it was written (custody may have moved since).
 
     For the township health centre that manages the archive now (its custody) to hand to
     the resident; the archive itself is not read, so nothing personal is shown. A step
-    written to two chains (a transfer, seen by both townships) is shown once.
+    written to two chains (a transfer, seen by both townships) is shown once. `printed`:
+    the report is printed, which is audited.
     """
     place = archives.custody(archive_id)
-    with refusals(user, "audit.disclosures", archive_id=archive_id, region=place["village"],
-                  township=place["township"]):
+    where = {"archive_id": archive_id, "region": place["village"], "township": place["township"]}
+    with refusals(user, "audit.disclosures", **where):
         policy.check_disclosures(user, place["township"])
     db = get_db()
     entries = [entry for entry in db.audit.find({"archive_id": archive_id}).sort([("at", 1), ("_id", 1)])
@@ -83,4 +84,6 @@ def disclosures(user, archive_id):
         "role": entry["role"], "action": entry["action"], "outcome": entry["outcome"],
         "purpose": entry.get("purpose"), "grant": entry.get("grant"),
     } for entry in entries]
+    if printed:
+        record(user, "audit.disclosures_print", **where, detail={"entries": len(items)})
     return {"archive_id": archive_id, **place, "items": items}

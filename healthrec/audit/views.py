@@ -43,6 +43,9 @@ ACTIONS = {
     "transfer.refuse": _l("Refused to hand the archive over"),
     "transfer.read": _l("Viewed a transfer of the archive"),
     "custody.move": _l("Passed to another township health centre"),
+    "archive.print": _l("Printed the archive's forms"),
+    "audit.disclosures_print": _l("Printed this report"),
+    "access.print": _l("Printed an application for access"),
 }
 
 # Purposes the system itself records; an application's purpose is shown as written.
@@ -57,15 +60,19 @@ def region_name(code):
     return regions.get_region(code)["name"]
 
 
-@bp.get("/archives/<archive_id>/disclosures")
-@login_required
-def disclosures(archive_id):
+def report(archive_id, to_print=False):
+    """What the disclosure report shows (the page, and its PDF when `to_print`)."""
     errors = ArchivePath().validate({"archive_id": archive_id})
     if errors:
         raise Invalid(errors["archive_id"][0], errors)
-    report = service.disclosures(current_user, archive_id)
+    found = service.disclosures(current_user, archive_id, printed=to_print)
     rows = [{**item, "at": local(item["at"]), "what": ACTIONS.get(item["action"], item["action"]),
-             "why": PURPOSES.get(item["purpose"], item["purpose"])} for item in report["items"]]
-    return render_template("audit/disclosures.html", archive_id=archive_id, rows=rows,
-                           township=region_name(report["township"]), village=region_name(report["village"]),
-                           printed=today().isoformat())
+             "why": PURPOSES.get(item["purpose"], item["purpose"])} for item in found["items"]]
+    return {"archive_id": archive_id, "rows": rows, "township": region_name(found["township"]),
+            "village": region_name(found["village"]), "printed": today().isoformat()}
+
+
+@bp.get("/archives/<archive_id>/disclosures")
+@login_required
+def disclosures(archive_id):
+    return render_template("audit/disclosures.html", **report(archive_id))

@@ -112,6 +112,13 @@ def users_within(actor, page=1, per_page=None):
     return page_of(get_db().users, query, [("_id", 1)], page, per_page, User, {"password": 0})
 
 
+def names(usernames):
+    """{username: the name the account shows} for those of `usernames` that exist."""
+    wanted = [name for name in usernames if name]
+    return {doc["_id"]: doc.get("name") or doc["_id"]
+            for doc in get_db().users.find({"_id": {"$in": wanted}}, {"name": 1})}
+
+
 def account(actor, username):
     """The account `username`, for an administrator whose region holds it."""
     doc = get_db().users.find_one({"_id": username}, {"password": 0})

@@ -121,13 +121,19 @@ def access_step(request_id, step):
     return request_page(request_id, **({step: form} if form else {}))
 
 
+def consent_record(item):
+    """The consent log's entries about access request `item`, or None when the reader may
+    not see the log (the requester, before the resident has consented)."""
+    try:
+        return [entry for entry in consents.consent_log(current_user, item["archive_id"])
+                if entry.get("request_id") == item["id"]]
+    except Forbidden:
+        return None
+
+
 def request_page(request_id, decision=None, consent=None):
     item = requests.get_request(current_user, request_id)
-    try:
-        log = [entry for entry in consents.consent_log(current_user, item["archive_id"])
-               if entry.get("request_id") == request_id]
-    except Forbidden:
-        log = None  # the requester, before the resident has consented
+    log = consent_record(item)
     # Which steps to offer; the access service decides whether each is allowed.
     staff = current_user.role == roles.TOWNSHIP_STAFF and current_user.covers(item["village"])
     own_village = current_user.role == roles.VILLAGE_DOCTOR and current_user.covers(item["village"])
