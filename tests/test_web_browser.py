@@ -178,7 +178,7 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
     tab.get_by_role("link", name="慢病管理质量抽查").click()
     tab.locator('input[name="decision"][value="approve"]').check()
     tab.get_by_role("button", name="保存审批结果").click()
-    expect(tab.locator("#request-status")).to_have_text("待本人同意")
+    expect(tab.locator("#request-status")).to_have_text("已批准，待本人同意")
     tab.locator('input[name="decision"][value="granted"]').check()
     tab.locator('input[name="given_by"][value="guardian"]').check()
     tab.locator("#f-guardian_name").fill("赵建国")

@@ -13,8 +13,9 @@ from healthrec.db import get_db
 
 BREAK_GLASS_PURPOSE = "emergency (break-glass)"
 
-# What a read outside one's scope is allowed under: an access request or an opening.
-Grant = namedtuple("Grant", "id purpose")
+# What a read outside one's scope is allowed under: an access request or an opening, and
+# when that ends.
+Grant = namedtuple("Grant", "id purpose until")
 
 
 def effective_status(doc, at):
@@ -34,9 +35,9 @@ def active_grant(user, archive_id):
     for doc in db[REQUESTS].find({"archive_id": archive_id, "requester": user.username, "status": "active"}):
         doc = roll_forward(db, doc)
         if effective_status(doc, at) == "active":
-            return Grant(doc["_id"], doc["purpose"])
+            return Grant(doc["_id"], doc["purpose"], doc["valid_until"])
     opening = db[BREAK_GLASS].find_one({"archive_id": archive_id, "opened_by": user.username,
                                         "valid_until": {"$gt": at}})
     if opening:
-        return Grant(opening["_id"], BREAK_GLASS_PURPOSE)
+        return Grant(opening["_id"], BREAK_GLASS_PURPOSE, opening["valid_until"])
     return None

@@ -6,6 +6,7 @@ to a read, an active access grant or break-glass opening for the archive may say
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from healthrec.access.grants import active_grant
 from healthrec.archives.custody import in_scope
@@ -33,6 +34,7 @@ class Access:
 
     purpose: str
     grant: str | None = None  # the access request that allowed it, when not jurisdiction
+    until: datetime | None = None  # when that grant ends
 
 
 JURISDICTION = Access("jurisdiction")
@@ -52,7 +54,7 @@ def authorize(user, action, custody, archive_id=None):
         grant = action == READ and archive_id and active_grant(user, archive_id)
         if not grant:
             raise
-        return Access(grant.purpose, grant.id)
+        return Access(grant.purpose, grant.id, grant.until)
 
 
 def _by_jurisdiction(user, action, custody, archive_id):

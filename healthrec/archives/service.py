@@ -7,7 +7,7 @@ the scope rules and audits a denial, and record each use with `ArchiveAccess.aud
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 
@@ -55,6 +55,7 @@ class ArchiveAccess:
     archive: dict  # the stored document, sensitive fields still sealed
     purpose: str
     grant: str | None
+    until: datetime | None = None  # when the grant ends
 
     @property
     def archive_id(self):
@@ -147,7 +148,7 @@ def archive_for(user, archive_id, action, audit_as=None, dated=None):
         record(user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
         raise NotFound(f"No archive {archive_id}.")
     access = authorized(user, action, doc, audit_as, archive_id)
-    result = ArchiveAccess(user, doc, access.purpose, access.grant)
+    result = ArchiveAccess(user, doc, access.purpose, access.grant, access.until)
     if action == WRITE and doc["status"] == "closed" and not (dated and dated <= doc["closed"]["date"]):
         result.audit(audit_as, outcome="conflict")
         closed = doc["closed"]
@@ -230,9 +231,15 @@ def summary(doc):
 
 
 def get_archive(user, archive_id):
+    return read_archive(user, archive_id)[0]
+
+
+def read_archive(user, archive_id):
+    """The archive, and what its read was allowed under: {purpose, grant, until}, the grant
+    and its end None within the user's own scope (a page says so)."""
     access = archive_for(user, archive_id, READ, "archive.read")
     access.audit("archive.read")
-    return present(access.archive)
+    return present(access.archive), {"purpose": access.purpose, "grant": access.grant, "until": access.until}
 
 
 def print_archive(user, archive_id, form):

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from healthrec.access import break_glass
 from healthrec.access import consent_log as consents
+from healthrec.access.grants import BREAK_GLASS_PURPOSE
 from healthrec.archives import rules
 from healthrec.archives import service as archives
 from healthrec.auth import roles
@@ -124,7 +125,7 @@ def warn(warnings):
 @login_required
 def show(archive_id):
     try:
-        archive = archives.get_archive(current_user, archive_id)
+        archive, allowed = archives.read_archive(current_user, archive_id)
     except Forbidden as error:
         return outside_scope(archive_id, error)
     timeline = reads.timeline(current_user, archive_id, page=page_number(), per_page=TIMELINE_PAGE)
@@ -134,7 +135,8 @@ def show(archive_id):
                                  skip=("kind", "population", "date"))}
                for item in timeline["items"]]
     closed = archive["closed"] and label_in(CloseRequest(), "reason", archive["closed"]["reason"])
-    return render("archives/show.html", archive=archive, timeline=timeline, entries=entries, closed_reason=closed,
+    return render("archives/show.html", archive=archive, allowed=allowed, emergency=BREAK_GLASS_PURPOSE,
+                  timeline=timeline, entries=entries, closed_reason=closed,
                   basic=archive_form(ArchiveChange(), archive).widgets,
                   consents=consents.consent_log(current_user, archive_id),
                   offered=[(spec, form_title(*parse_spec(spec))) for spec in offered_forms(archive)],

@@ -39,6 +39,8 @@ PATTERNS = [
     (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.",
      _l("Enter %(min)s to %(max)s characters.")),
     (r"Must be 1 to (?P<max>\d+) characters\.", _l("Enter 1 to %(max)s characters.")),
+    (r"Must be greater than or equal to (?P<min>[\d.]+)\.", _l("Enter %(min)s or more.")),
+    (r"Must be less than or equal to (?P<max>[\d.]+)\.", _l("Enter %(max)s or less.")),
     # the schemas'
     (r"Must be between (?P<low>[\d.]+) and (?P<high>[\d.]+)\.",
      _l("Enter a value from %(low)s to %(high)s.")),

@@ -12,7 +12,7 @@ from healthrec.archives import service as archives
 from healthrec.audit import service as audit
 from healthrec.audit.views import ACTIONS
 from healthrec.auth import roles
-from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from healthrec.records import worklists, writes
 from healthrec.web.pages import Form, message, page_number, refused, render
 from schemas.access import REQUEST_STATUSES, AccessRequestIn, AcknowledgeIn, ConsentIn, DecisionIn
@@ -82,6 +82,8 @@ def new_access_request():
                 created = requests.create_request(current_user, **data)
             except Invalid as error:
                 refused(error, form)
+            except NotFound as error:
+                form.refused({"archive_id": [error.detail]})
             else:
                 flash(_("Your application was filed; the township health centre decides it."), "success")
                 return redirect(url_for(".access_request", request_id=created["id"]))

@@ -102,6 +102,8 @@ def home():
         return village_home()
     if current_user.role == roles.TOWNSHIP_STAFF:
         return township_home()
+    if current_user.role == roles.SUPERVISOR:
+        return supervisor_home()
     return render("home.html")
 
 
@@ -130,6 +132,12 @@ def township_home():
         referrals=worklists.incoming_referrals(current_user, per_page=RECENT),
         urgent=urgent_cases.urgent_list(current_user)["items"],
         search=search_form())
+
+
+def supervisor_home():
+    return render("supervisor_home.html",
+                  active=requests.list_requests(current_user, status="active", per_page=RECENT),
+                  recent=requests.list_requests(current_user, per_page=RECENT))
 
 
 def search_form():
