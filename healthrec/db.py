@@ -39,8 +39,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
-    # by archive (disclosure report) and overall (admin); verify walks the `_id` order.
+    # by archive (disclosure report) and overall (admin); a chain's end by its newest block
+    # (appending); verify walks the `_id` order.
     "audit": [
+        ([("block", ASCENDING)], {}),
         ([("chain", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("actor", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),

@@ -17,7 +17,7 @@ SERVICES = {
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
-    "healthrec.ids", "healthrec.paging", "healthrec.extensions",
+    "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.hints",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
     "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",

@@ -4,6 +4,7 @@ entries name archives, regions and actions, and a refusal's reason is our own te
 
 from contextlib import contextmanager
 
+from healthrec import hints
 from healthrec.audit import chain
 from healthrec.clock import now
 from healthrec.db import get_db
@@ -25,7 +26,7 @@ def record(actor, action, *, outcome="ok", archive_id=None, region=None, purpose
         "grant": grant,
         "detail": detail,
     }
-    return chain.append(get_db(), fields, chain.chain_of(region, archive_id))
+    return chain.append(get_db(), fields, chain.chain_of(region, archive_id), hints.of("audit_tails"))
 
 
 def deny(actor, action, error, *, archive_id=None, region=None, purpose=None, grant=None):
