@@ -14,16 +14,17 @@ A request that dies between taking a lock and its write leaves the lock behind. 
 request that meets one older than STALE_LOCK removes it, and so does `reconcile`.
 """
 
+from contextlib import suppress
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
+from healthrec import hints
 from healthrec.archives.rules import RELEASING_REASONS
 from healthrec.audit.log import record
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, PreconditionFailed
-from healthrec.ids import prefix_range
 
 # A lock this old whose write never followed was left by a request that died.
 STALE_LOCK = timedelta(minutes=5)
@@ -33,22 +34,42 @@ BUSY = "Another registration with this ID card is under way; try again in a minu
 
 # --- Archive codes ---------------------------------------------------------------------
 
+# The shared hint of a village's last serial is raised once every this many serials: a
+# process that starts numbering a village walks at most about this far from it.
+HINT_EVERY = 16
+
+
 def _highest_serial(db, layout, village):
-    last = db.archives.find_one({"_id": prefix_range(village)}, {"_id": 1}, sort=[("_id", -1)])
-    return layout.parse(last["_id"])[1] if last else 0
+    """The highest serial among the archives the village manages: where numbering resumes
+    when the hint is lost. Archives numbered there but managed elsewhere now are met by the
+    inserts instead."""
+    ids = (doc["_id"] for doc in db.archives.find({"village": village}, {"_id": 1}))
+    return max((layout.parse(code)[1] for code in ids if code.startswith(village)), default=0)
+
+
+def _last_serial(db, layout, village):
+    """Where numbering `village` starts: the shared hint, made first for a new village."""
+    hint = db.archive_serials.find_one({"_id": village})
+    if hint is not None:
+        return hint["last"]
+    last = _highest_serial(db, layout, village)
+    with suppress(DuplicateKeyError):  # another creator made it first
+        db.archive_serials.insert_one({"_id": village, "last": last})
+    return last
 
 
 def insert_numbered(layout, village, build):
     """Insert `build(code)` under the next free code of `village`; the document.
 
     A code taken meanwhile fails the insert and the next one is tried, so concurrent
-    creators get distinct codes without gaps. `archive_serials` only hints where to start
-    (its update is not atomic on FerretDB and may lag behind); without it the archives
-    themselves are asked, which is a scan on FerretDB.
+    creators get distinct codes without gaps. Where to start is only a hint: the process's
+    own last serial of the village (`healthrec.hints`), else the shared `archive_serials`,
+    which is raised every HINT_EVERY serials (its update is not atomic on FerretDB and may
+    lag behind).
     """
-    db = get_db()
-    hint = db.archive_serials.find_one({"_id": village})
-    serial = (hint["last"] if hint else _highest_serial(db, layout, village)) + 1
+    db, serials = get_db(), hints.of("archive_serials")
+    known = serials.get(db, village)
+    serial = (_last_serial(db, layout, village) if known is None else known) + 1
     while True:
         if serial > layout.max_serial:
             raise Conflict(
@@ -61,13 +82,9 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    if hint is None:
-        try:
-            db.archive_serials.insert_one({"_id": village, "last": serial})
-            return doc
-        except DuplicateKeyError:
-            pass  # another creator made the hint first
-    db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
+    serials.advance(db, village, serial)
+    if serial % HINT_EVERY == 0:
+        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
     return doc
 
 
