@@ -169,12 +169,27 @@ def _token_id(token):
 
 
 def issue_token(user):
+    """A new API token of `user`, and when it expires.
+
+    The token carries what the services need of its user, so that a request finds both in
+    one look-up. That copy stays true because every change to a user revokes all their
+    tokens (`_update_user`); a change made while this token was being issued is caught by
+    reading the user once more after the token is stored.
+    """
+    db = get_db()
     token = secrets.token_urlsafe(32)
-    expires = now() + timedelta(hours=current_app.config["TOKEN_HOURS"])
-    get_db().tokens.insert_one({
-        "_id": _token_id(token), "username": user.username, "expires_at": expires,
-        "revoked": False, "created_at": now(),
+    at = now()
+    expires = at + timedelta(hours=current_app.config["TOKEN_HOURS"])
+    token_id = _token_id(token)
+    db.tokens.insert_one({
+        "_id": token_id, "username": user.username, "expires_at": expires, "revoked": False, "created_at": at,
+        "user": {"_id": user.username, "role": user.role, "region": user.region, "name": user.name,
+                 "session_version": user.session_version},
     })
+    doc = db.users.find_one({"_id": user.username}, {"disabled": 1, "session_version": 1})
+    if doc is None or doc.get("disabled") or doc.get("session_version", 0) != user.session_version:
+        db.tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}})
+        raise Unauthorized(BAD_LOGIN)
     return token, expires
 
 
@@ -184,10 +199,7 @@ def user_for_token(token, ip):
         raise Unauthorized("The token is not valid; ask for a new one at /api/v1/auth/token.")
     if doc["expires_at"] <= now():
         raise Unauthorized("The token has expired; ask for a new one at /api/v1/auth/token.")
-    user = get_db().users.find_one({"_id": doc["username"]})
-    if user is None or user.get("disabled"):
-        raise Unauthorized("The account is disabled.")
-    return User(user, ip)
+    return User(doc["user"], ip)
 
 
 def revoke_token(token):
