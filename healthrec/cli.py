@@ -123,14 +123,18 @@ def demo_seed(residents, if_empty):
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
               help="Keep what is younger than this many days.")
 def prune(days):
-    """Drop bookkeeping that grows forever: used Idempotency-Keys and failed logins.
+    """Drop bookkeeping that grows forever: used Idempotency-Keys, failed logins and
+    expired API tokens.
 
     Without TTL indexes (FerretDB has none) a scheduled run of this keeps them small.
     """
-    before = now() - timedelta(days=days)
+    at = now()
+    before = at - timedelta(days=days)
     keys = records.prune_idempotency_keys(before)
     failures = auth.prune_login_failures(before)
-    click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days.")
+    tokens = auth.prune_tokens(at)
+    click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days, "
+               f"and {tokens} expired tokens.")
 
 
 indexes = AppGroup("indexes", help="Database indexes.")

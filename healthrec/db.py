@@ -6,7 +6,7 @@ services stays inside the subset both servers run the same way (docs/database.md
 
 import threading
 
-from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient
 
 _clients: dict[str, MongoClient] = {}
 _lock = threading.Lock()
@@ -15,7 +15,8 @@ _lock = threading.Lock()
 # FerretDB only enforces the unique ones, but tests check each query shape has one here.
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "users": [],
-    "tokens": [([("username", ASCENDING)], {})],
+    # A user's tokens (revoked together); expired ones (`flask prune`).
+    "tokens": [([("username", ASCENDING)], {}), ([("expires_at", ASCENDING)], {})],
     "login_failures": [
         ([("at", ASCENDING)], {}),
         ([("username", ASCENDING), ("at", DESCENDING)], {}),
@@ -105,6 +106,20 @@ def ensure_indexes(db):
     for collection, indexes in INDEXES.items():
         for keys, options in indexes:
             db[collection].create_index(keys, **options)
+
+
+def delete_in_batches(collection, query, batch=1000):
+    """Delete what `query` matches, `batch` documents per round trip; how many went.
+
+    FerretDB deletes the documents a filter matched by listing their ids in one SQL
+    statement, which SQLite refuses beyond about 32 000 of them ("too many SQL
+    variables"), so a large delete_many fails there. Each batch is one `delete` command of
+    deletes by `_id`, which both backends hand to their unique `_id` index.
+    """
+    deleted = 0
+    while ids := [doc["_id"] for doc in collection.find(query, {"_id": 1}).limit(batch)]:
+        deleted += collection.bulk_write([DeleteOne({"_id": _id}) for _id in ids], ordered=False).deleted_count
+    return deleted
 
 
 def ping(db):

@@ -15,7 +15,7 @@ from healthrec.audit.log import record
 from healthrec.auth.roles import ROLES, SCOPE_DIGITS
 from healthrec.auth.user import User
 from healthrec.clock import now
-from healthrec.db import get_db
+from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from healthrec.settings import PASSWORD_PROFILES
 
@@ -134,7 +134,7 @@ def _throttle(username, ip):
 
 def prune_login_failures(before):
     """Drop failed logins older than `before`; the throttle only looks at recent ones."""
-    return get_db().login_failures.delete_many({"at": {"$lt": before}}).deleted_count
+    return delete_in_batches(get_db().login_failures, {"at": {"$lt": before}})
 
 
 def authenticate(username, password, ip):
@@ -204,3 +204,8 @@ def user_for_token(token, ip):
 
 def revoke_token(token):
     get_db().tokens.update_one({"_id": _token_id(token)}, {"$set": {"revoked": True}})
+
+
+def prune_tokens(before):
+    """Drop tokens that expired before `before`: a request with one is refused either way."""
+    return delete_in_batches(get_db().tokens, {"expires_at": {"$lt": before}})

@@ -30,7 +30,7 @@ from healthrec.archives.policy import WRITE
 from healthrec.audit.log import record, refusals
 from healthrec.clock import now
 from healthrec.crypto import keyring
-from healthrec.db import get_db
+from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.records import kinds, policy
 from healthrec.records.reads import content_of, latest, present
@@ -89,7 +89,7 @@ def create_records(user, archive_id, contents, idempotency_key=None):
 
 def prune_idempotency_keys(before):
     """Forget keys first used before `before`; a resubmit older than that makes a new record."""
-    return get_db().idempotency_keys.delete_many({"at": {"$lt": before}}).deleted_count
+    return delete_in_batches(get_db().idempotency_keys, {"at": {"$lt": before}})
 
 
 def _lock_key(user, archive_id, key, contents, record_ids):
