@@ -1,11 +1,29 @@
-"""Regions (county, township, village) with their resident population per year."""
+"""Regions (county, township, village) with their resident population per year.
+
+Regions change only by import, and most requests that create something check one, so
+each service process keeps the regions it has read (`_cached`). A region it has not
+read yet is looked up at once, so a newly imported village is usable in every process
+straight away; a changed name or population reaches the other processes within
+CACHE_SECONDS, and the importing process forgets its copies at once.
+"""
 
 import csv
 import io
+from datetime import timedelta
 
+from flask import current_app
+
+from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
 from healthrec.regions.codes import RegionCodeError, level_of, parent_of, village_kind
+
+CACHE_SECONDS = 60
+
+
+def _cached():
+    """This process's {code: (region document, when read)}."""
+    return current_app.extensions.setdefault("healthrec.regions", {})
 
 
 def get_region(code):
@@ -13,10 +31,13 @@ def get_region(code):
         level_of(code)
     except RegionCodeError as error:
         raise Invalid(str(error), {"code": [str(error)]}) from None
-    doc = get_db().regions.find_one({"_id": code})
-    if doc is None:
-        raise NotFound(f"No region {code}.")
-    return present(doc)
+    cached, at = _cached().get(code), now()
+    if cached is None or cached[1] <= at - timedelta(seconds=CACHE_SECONDS):
+        doc = get_db().regions.find_one({"_id": code})
+        if doc is None:
+            raise NotFound(f"No region {code}.")
+        cached = _cached()[code] = (doc, at)
+    return present(cached[0])
 
 
 def present(doc):
@@ -90,4 +111,5 @@ def import_csv(text):
             year, count = row["population"]
             changes[f"population.{year}"] = count
         db.regions.update_one({"_id": row["_id"]}, {"$set": changes}, upsert=True)
+    _cached().clear()
     return len(rows)
