@@ -52,7 +52,7 @@ def timeline(user, archive_id, kind=None, population=None, since=None, history=F
     ring = keyring()
     # Within a day, the `_id` (an ObjectId, then the version) keeps the order of writing.
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
-                     lambda doc: present(unseal(ring, doc)))
+                     lambda doc: present(unseal(ring, doc)), whole=True)
     filters = [name for name, value in (("kind", kind), ("population", population), ("since", since),
                                         ("history", history)) if value]
     access.audit("record.list", detail={"filters": filters, "total": result["total"],
