@@ -22,9 +22,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("username", ASCENDING), ("at", DESCENDING)], {}),
         ([("ip", ASCENDING), ("at", DESCENDING)], {}),
     ],
-    "regions": [([("parent", ASCENDING)], {})],
+    "regions": [([("parent", ASCENDING)], {}), ([("level", ASCENDING), ("_id", ASCENDING)], {})],
     # Access: a reader's grants on an archive; requests by requester, township or village
-    # and openings by township (review queue, counts) or clinician, newest first.
+    # and openings by township (review queue, counts), county (counts) or clinician, newest
+    # first.
     "access_requests": [
         ([("archive_id", ASCENDING), ("requester", ASCENDING)], {}),
         ([("requester", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
@@ -35,6 +36,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
     "break_glass": [
         ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
+        ([("county", ASCENDING), ("opened_at", DESCENDING)], {}),
         ([("opened_by", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
@@ -66,13 +68,15 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "archive_versions": [([("at", ASCENDING)], {})],
     # Records: an archive's timeline (newest first; superseded versions are few, so the
     # `current` filter rides along), a record's versions, a village's records in a period
-    # (usage rate, due list by kind), and referrals awaiting receipt in a region.
+    # (usage rate, due list by kind), and referrals awaiting receipt in a village or
+    # township.
     "records": [
         ([("archive_id", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("record_id", ASCENDING), ("version", DESCENDING)], {}),
         ([("village", ASCENDING), ("date", DESCENDING)], {}),
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
-        ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],

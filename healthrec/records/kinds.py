@@ -12,7 +12,7 @@ from schemas.records.registry import schema_for
 
 # The document's own fields; no form may declare a field of these names.
 META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village",
-        "author", "created_at", "change")
+        "author", "created_at", "change", "to_township")
 
 
 def schema_of(content):

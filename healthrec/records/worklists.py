@@ -10,13 +10,15 @@ from healthrec.archives.policy import READ
 from healthrec.audit.log import record, refusals
 from healthrec.clock import today
 from healthrec.db import get_db
-from healthrec.ids import prefix_range
 from healthrec.paging import page_of
 from healthrec.records import policy
+from healthrec.regions import service as regions
 
 # Hypertension and diabetes patients are followed up at least every three months.
 FOLLOWUP_MONTHS = 3
 CHRONIC = ("hypertension", "diabetes")
+# A village's records or archives arrive in one batch rather than the driver's 101 and more.
+WHOLE = 100_000
 
 
 def _add_months(day, months):
@@ -35,13 +37,14 @@ def followups_due(user, village, as_of=None):
     db = get_db()
     last: dict[tuple[str, str], date] = {}  # (archive id, population or "checkup") -> latest day
     seen = db.records.find({"village": village, "current": True, "kind": {"$in": ["followup", "checkup"]}},
-                           {"archive_id": 1, "kind": 1, "population": 1, "date": 1})
+                           {"archive_id": 1, "kind": 1, "population": 1, "date": 1}).batch_size(WHOLE)
     for doc in seen:
         key = (doc["archive_id"], doc.get("population") if doc["kind"] == "followup" else "checkup")
         day = date.fromisoformat(doc["date"])
         last[key] = max(last.get(key, day), day)
     items: list[dict] = []
-    for doc in db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1)):
+    open_archives = db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1))
+    for doc in open_archives.batch_size(WHOLE):
         reasons = []  # (reason, last day, due since)
         for population in CHRONIC:
             if population in doc.get("key_populations", []):
@@ -69,7 +72,9 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     Only routing fields are shown; the clinical content is read through the archive."""
     with refusals(user, "referral.incoming"):
         policy.check_incoming(user)
-    query = {"to_region": prefix_range(user.region), "status": status, "current": True}
+    # A clinician's region is a village or a township: referrals to it, or to its villages.
+    where = {"to_region": user.region} if len(user.region) == 12 else {"to_township": user.region}
+    query = {**where, "status": status, "current": True}
     fields = ("archive_id", "record_id", "version", "date", "direction", "from_institution", "to_institution",
               "to_region", "status", "author", "received_by", "received_at")
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
@@ -83,8 +88,12 @@ def archives_with_service_since(region, since, until=None):
     """Ids of the archives under `region` (a village, or any prefix) with a service record
     dated from `since` to `until` (inclusive; default today): the usage rate's "has a
     conforming service record within the last year". Read from the records themselves, so
-    no denormalised flag can miss a concurrent write."""
-    query = {"village": prefix_range(region), "current": True, "date": {"$gte": since.isoformat()}}
+    no denormalised flag can miss a concurrent write; one query per village, each led by
+    the village's equality."""
+    dates = {"$gte": since.isoformat()}
     if until:
-        query["date"]["$lte"] = until.isoformat()
-    return set(get_db().records.distinct("archive_id", query))
+        dates["$lte"] = until.isoformat()
+    found: set[str] = set()
+    for village in regions.villages_under(region):
+        found.update(get_db().records.distinct("archive_id", {"village": village, "current": True, "date": dates}))
+    return found

@@ -71,7 +71,8 @@ def create_records(user, archive_id, contents, idempotency_key=None):
     at = now()
     docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
              "archive_id": archive_id, "village": access.village, "author": user.username,
-             "created_at": at, **content} for record_id, content in zip(record_ids, contents, strict=True)]
+             "created_at": at, **_routing(content), **content}
+            for record_id, content in zip(record_ids, contents, strict=True)]
     ring, db = keyring(), get_db()
     try:
         db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
@@ -111,6 +112,13 @@ def _lock_key(user, archive_id, key, contents, record_ids):
                    "record, or the first body unchanged to get its record back.")
         raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
     return lock["record_ids"], False
+
+
+def _routing(content):
+    """The township a referral goes to, stored for the receiving side's list to lead with
+    an equality (`worklists.incoming_referrals`)."""
+    to_region = content.get("to_region", "") if content["kind"] == "referral" else ""
+    return {"to_township": to_region[:9]} if len(to_region) >= 9 else {}
 
 
 def _check_receiving_region(code):
@@ -191,7 +199,7 @@ def _new_version(access, old, content, change):
     record_id, version = old["record_id"], old["version"] + 1
     doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "author", "created_at")},
            "_id": f"{record_id}.{version}", "version": version, "previous": old["version"], "current": True,
-           "change": change, **content}
+           "change": change, **_routing(content), **content}
     ring = keyring()
     stored = kinds.seal(ring, doc)
     if change.get("reason"):

@@ -16,6 +16,7 @@ from flask import current_app
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
+from healthrec.ids import prefix_range
 from healthrec.regions.codes import RegionCodeError, level_of, parent_of, village_kind
 
 CACHE_SECONDS = 60
@@ -48,6 +49,14 @@ def present(doc):
     if doc.get("kind"):
         region["kind"] = doc["kind"]
     return region
+
+
+def villages_under(code):
+    """The codes of the villages within region `code` (a village, or any prefix of one)."""
+    if len(code) == 12:
+        return [code]
+    query = {"level": "village", "_id": prefix_range(code)}
+    return [doc["_id"] for doc in get_db().regions.find(query, {"_id": 1}).sort("_id", 1)]
 
 
 def children(code):
