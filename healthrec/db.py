@@ -107,7 +107,12 @@ def database(settings):
 
 
 def ensure_indexes(db):
+    """Every declared collection with its indexes (the dev database's tuning needs each
+    collection's table to exist)."""
+    existing = set(db.list_collection_names())
     for collection, indexes in INDEXES.items():
+        if collection not in existing and not indexes:
+            db.create_collection(collection)
         for keys, options in indexes:
             db[collection].create_index(keys, **options)
 
