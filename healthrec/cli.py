@@ -100,7 +100,8 @@ demo_cli = AppGroup("demo", help="Demo data for trying the service out.")
 
 
 @demo_cli.command("seed")
-@click.option("--residents", default=200, show_default=True, help="How many archives to create.")
+@click.option("--residents", default=200, show_default=True, type=click.IntRange(min=0),
+              help="How many archives to create (each with a few years of service records).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has regions.")
 def demo_seed(residents, if_empty):
     if not demo.is_empty():
@@ -110,10 +111,9 @@ def demo_seed(residents, if_empty):
         click.echo("Error: the database already has regions; seed only an empty database.", err=True)
         sys.exit(1)
     logins = demo.seed()
-    with click.progressbar(demo.residents(residents), length=residents,
-                           label="Creating resident archives") as created:
-        for _archive_id in created:
-            pass
+    with click.progressbar(length=residents, label="Creating resident archives and their records") as bar:
+        for made in demo.residents(residents):
+            bar.update(made)
     click.echo(f"Demo logins (password for all: {demo.PASSWORD}):")
     for username, _password, role, region in logins:
         click.echo(f"  {username:<10} {role:<15} {region}")

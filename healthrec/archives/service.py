@@ -261,31 +261,42 @@ def _lock_identity(user, bi, village, audit_as):
                    existing_id=holder["_id"])
 
 
-def create_archive(user, data):
-    """Create an archive from the fields of ArchiveCreate; (archive, warnings)."""
-    village = data["village_code"]
-    access = authorized(user, CREATE, village, "archive.create")
-    _check_village(village)
+def prepare_archive(user, data):
+    """The fields of ArchiveCreate checked and normalised for a new archive made by
+    `user`: (plaintext fields, the ID card's blind index or None, warnings)."""
     plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
     if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
         plain["responsible_doctor"] = user.username
-    card, warnings = _check(user, plain, village)
-    bi = card_index(card.number) if card else None
-    if bi:
-        _lock_identity(user, bi, village, "archive.create")
-    at = now()
-    fixed = {
-        **custody_fields(village), "status": "open", "version": 1,
+    card, warnings = _check(user, plain, data["village_code"])
+    return plain, card_index(card.number) if card else None, warnings
+
+
+def new_document(user, code, village, plain, bi, at):
+    """The stored document of a new archive `code` of `village`, its fields sealed."""
+    return {
+        "_id": code, **custody_fields(village), "status": "open", "version": 1,
         "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
         "key_populations": plain["key_populations"],
         "responsible_doctor": plain.get("responsible_doctor"),
         "completeness": rules.completeness(plain, today()),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
+        **_sealed(code, plain, rules.SEALED),
     }
+
+
+def create_archive(user, data):
+    """Create an archive from the fields of ArchiveCreate; (archive, warnings)."""
+    village = data["village_code"]
+    access = authorized(user, CREATE, village, "archive.create")
+    _check_village(village)
+    plain, bi, warnings = prepare_archive(user, data)
+    if bi:
+        _lock_identity(user, bi, village, "archive.create")
+    at = now()
     try:
-        doc = locks.insert_numbered(site_layout(), village, lambda code: {
-            "_id": code, **fixed, **_sealed(code, plain, rules.SEALED)})
+        doc = locks.insert_numbered(site_layout(), village,
+                                    lambda code: new_document(user, code, village, plain, bi, at))
     except Exception:
         if bi:
             locks.release_identity(bi, village)

@@ -68,11 +68,7 @@ def create_records(user, archive_id, contents, idempotency_key=None):
     record_ids, created = [str(ObjectId()) for _ in contents], True
     if idempotency_key is not None:
         record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
-    at = now()
-    docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
-             "archive_id": archive_id, "village": access.village, "author": user.username,
-             "created_at": at, **_routing(content), **content}
-            for record_id, content in zip(record_ids, contents, strict=True)]
+    docs = new_documents(user, archive_id, access.village, contents, record_ids, now())
     ring, db = keyring(), get_db()
     try:
         db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
@@ -86,6 +82,14 @@ def create_records(user, archive_id, contents, idempotency_key=None):
     access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
                                           "repeat": not created})
     return [present(doc) for doc in docs], created
+
+
+def new_documents(user, archive_id, village, contents, record_ids, at):
+    """The first versions of new records (plaintext) of an archive of `village`."""
+    return [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
+             "archive_id": archive_id, "village": village, "author": user.username,
+             "created_at": at, **_routing(content), **content}
+            for record_id, content in zip(record_ids, contents, strict=True)]
 
 
 def prune_idempotency_keys(before):
