@@ -78,6 +78,18 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
+    # Family-doctor teams of a township; an archive's contracts (the newest is the current
+    # one); contracts in force on a day by custody level or team (renewal lists, contracted
+    # share per village).
+    "teams": [([("township", ASCENDING), ("_id", ASCENDING)], {})],
+    "contracts": [
+        ([("archive_id", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("township", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("county", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+    ],
+    "contract_events": [],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
 }

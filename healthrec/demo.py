@@ -108,7 +108,7 @@ def residents(count, seed_value=2026):
     time; yields how many archives each batch made.
 
     Residents go to villages in proportion to their population. Each archive is checked
-    and built as the archives service builds one (`prepare_archive`, `new_document`), each
+    and built as the archives service builds one (`check_new`, `new_document`), each
     record validated and sealed as the records service does it; a batch is then written
     with one insert per collection and one audit entry per township naming its archives.
     Numbering starts at 1 in every village: this runs on a database without archives.
@@ -127,8 +127,9 @@ def residents(count, seed_value=2026):
         while len(batch.archives) < min(BATCH, count - made):
             township, village, village_name, kind, _population = rng.choices(places, [p[4] for p in places])[0]
             seeder = User({"_id": "demo-seed", "role": roles.TOWNSHIP_STAFF, "region": township})
-            plain, bi, _warnings = archives.prepare_archive(
+            plain, card, _warnings = archives.check_new(
                 seeder, resident(rng, village, village_name, kind, doctors.get(village)))
+            bi = card and archives.card_index(card.number)
             if bi in cards:
                 continue  # the random ID card number was drawn before: draw another resident
             if bi:

@@ -5,8 +5,21 @@ import threading
 
 import pytest
 
+from healthrec import clock
+from healthrec.archives import locks
 from healthrec.settings import SettingsError, finalise, from_env
-from tests.factories import LAYOUT, NEIGHBOUR, VILLAGE, code, if_match, post_archive, resident, restarted
+from tests.factories import (
+    LAYOUT,
+    NEIGHBOUR,
+    VILLAGE,
+    code,
+    if_match,
+    import_file,
+    legacy_row,
+    post_archive,
+    resident,
+    restarted,
+)
 
 
 def at_once(count, work):
@@ -88,6 +101,21 @@ def test_service_processes_numbering_one_village_take_turns_without_gaps(app, cl
     # met the other's codes and moved past them.
     assert made == [code(1), code(2), code(3), code(4)]
     assert sorted(doc["_id"] for doc in db.archives.find()) == made
+
+
+def test_numbering_carries_on_after_an_import_by_another_process_within_a_minute(
+        app, client, doctor, township, tmp_path, monkeypatch):
+    assert post_archive(client, doctor, n=0).get_json()["id"] == code(1)
+    importer = restarted(app).test_cli_runner()  # `flask archives import`, a process of its own
+    imported = importer.invoke(args=["archives", "import", str(import_file(tmp_path / "a.csv", [
+        legacy_row(5, serial=40)])), "--by", "township101"])
+    assert imported.exit_code == 0, imported.output
+    # This process carries on from its own last number for a while (still free, so unique)...
+    assert post_archive(client, doctor, n=1).get_json()["id"] == code(2)
+    # ...and once it reads the shared hint again, after the paper archive's number.
+    later = clock.utcnow() + locks.HINT_SECONDS
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert post_archive(client, doctor, n=2).get_json()["id"] == code(41)
 
 
 def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, doctor):

@@ -5,7 +5,8 @@ FerretDB has no transactions, and a filtered update there is read-then-write: tw
 writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
 both servers, so it serialises writers instead:
 
-- the archive code: the archive itself is inserted under the next serial of its village;
+- the archive code: the archive itself is inserted under the next serial of its village
+  (or, brought in from paper, under the number it has);
 - the person: `identities` holds the ID card's blind index before its archive is written;
 - each version of an archive: `archive_versions` holds "<archive id>:<version>" before
   the archive is updated to that version.
@@ -14,7 +15,6 @@ A request that dies between taking a lock and its write leaves the lock behind. 
 request that meets one older than STALE_LOCK removes it, and so does `reconcile`.
 """
 
-from contextlib import suppress
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
@@ -37,6 +37,9 @@ BUSY = "Another registration with this ID card is under way; try again in a minu
 # The shared hint of a village's last serial is raised once every this many serials: a
 # process that starts numbering a village walks at most about this far from it.
 HINT_EVERY = 16
+# A process reads the shared hint again after this long, so numbering continues after
+# archives brought in meanwhile by another process (`flask archives import`).
+HINT_SECONDS = timedelta(seconds=60)
 
 
 def _highest_serial(db, layout, village):
@@ -47,29 +50,24 @@ def _highest_serial(db, layout, village):
     return max((layout.parse(code)[1] for code in ids if code.startswith(village)), default=0)
 
 
-def _last_serial(db, layout, village):
-    """Where numbering `village` starts: the shared hint, made first for a new village."""
-    hint = db.archive_serials.find_one({"_id": village})
-    if hint is not None:
-        return hint["last"]
-    last = _highest_serial(db, layout, village)
-    with suppress(DuplicateKeyError):  # another creator made it first
-        db.archive_serials.insert_one({"_id": village, "last": last})
-    return last
-
-
 def insert_numbered(layout, village, build):
     """Insert `build(code)` under the next free code of `village`; the document.
 
     A code taken meanwhile fails the insert and the next one is tried, so concurrent
     creators get distinct codes without gaps. Where to start is only a hint: the process's
-    own last serial of the village (`healthrec.hints`), else the shared `archive_serials`,
-    which is raised every HINT_EVERY serials (its update is not atomic on FerretDB and may
-    lag behind).
+    own last serial of the village (`healthrec.hints`, with when it last read the shared
+    one), and at least once every HINT_SECONDS the shared `archive_serials`, which is
+    raised every HINT_EVERY serials (its update is not atomic on FerretDB and may lag
+    behind).
     """
-    db, serials = get_db(), hints.of("archive_serials")
-    known = serials.get(db, village)
-    serial = (_last_serial(db, layout, village) if known is None else known) + 1
+    db, serials, at = get_db(), hints.of("archive_serials"), now()
+    last, read_at = serials.get(db, village) or (0, None)
+    shared = None
+    if read_at is None or read_at <= at - HINT_SECONDS:
+        shared = db.archive_serials.find_one({"_id": village})
+        last = max(last, shared["last"] if shared else _highest_serial(db, layout, village))
+        read_at = at
+    serial = last + 1
     while True:
         if serial > layout.max_serial:
             raise Conflict(
@@ -82,10 +80,38 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    serials.advance(db, village, serial)
-    if serial % HINT_EVERY == 0:
-        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
+    serials.advance(db, village, (serial, read_at))
+    if serial % HINT_EVERY == 0 or (read_at == at and shared is None):
+        _raise_hint(db, village, serial)
     return doc
+
+
+def insert_at(layout, code, build):
+    """Insert `build(code)` under `code`, a number the archive already has (a paper
+    archive's); the document. Numbering in its village continues after it.
+
+    Raises Conflict when another archive has the number.
+    """
+    db = get_db()
+    village, serial = layout.parse(code)
+    doc = build(code)
+    try:
+        db.archives.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict(f"Archive number {code} belongs to another archive already.") from None
+    _raise_hint(db, village, serial)
+    hints.of("archive_serials").advance(db, village, (serial, now()))
+    return doc
+
+
+def _raise_hint(db, village, serial):
+    """Move the village's serial hint up to `serial`, never down."""
+    if db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}}).matched_count:
+        return
+    try:
+        db.archive_serials.insert_one({"_id": village, "last": serial})
+    except DuplicateKeyError:  # another writer made the hint meanwhile
+        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
 
 
 # --- One archive per person ------------------------------------------------------------
@@ -94,6 +120,12 @@ def identity_holder(bi, village):
     """The archive of `village` holding the ID card with blind index `bi`, if any."""
     return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
                                       {"village": 1})
+
+
+def card_holder(bi):
+    """The id of the archive, of any village, that holds the ID card with blind index `bi`."""
+    doc = get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"_id": 1})
+    return doc and doc["_id"]
 
 
 def _orphan_identity(lock, cutoff):
