@@ -123,7 +123,8 @@ def load_user(user_id, ip=None):
 
 
 def _throttle(username, ip):
-    """Refuse before checking the password while an account or address is locked."""
+    """Refuse before checking the password while an account or address is locked; the
+    account's failed logins within the lock window."""
     db, cfg, at = get_db(), current_app.config, now()
     window = timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     recent = list(db.login_failures.find(
@@ -139,6 +140,7 @@ def _throttle(username, ip):
     if by_ip >= cfg["LOGIN_IP_FAILURES_PER_MINUTE"]:
         raise TooManyRequests("Too many failed logins from this address; wait a minute.",
                               retry_after=60)
+    return len(recent)
 
 
 def prune_login_failures(before):
@@ -150,7 +152,7 @@ def authenticate(username, password, ip):
     """The user for a correct password; Unauthorized (same message either way) if not."""
     db = get_db()
     username = (username or "").strip().lower()
-    _throttle(username, ip)
+    failures = _throttle(username, ip)
     doc = db.users.find_one({"_id": username})
     profile = current_app.config["PASSWORD_PROFILE"]
     hasher = _hasher(profile)
@@ -165,7 +167,8 @@ def authenticate(username, password, ip):
         db.login_failures.insert_one({"username": username, "ip": ip, "at": now()})
         record(actor, "auth.login", outcome="denied", detail={"username": username})
         raise Unauthorized(BAD_LOGIN)
-    db.login_failures.delete_many({"username": username})
+    if failures:  # older ones no longer count, and `flask prune` drops them
+        db.login_failures.delete_many({"username": username})
     if hasher.check_needs_rehash(doc["password"]):  # made under another profile or older parameters
         db.users.update_one({"_id": username}, {"$set": {"password": hasher.hash(password)}})
     record(actor, "auth.login")
