@@ -220,8 +220,7 @@ def measure(call, raw_client):
     """{service: [ms], raw: [ms], round_trips: [n]} of repeated calls."""
     found: dict[str, list] = {"service": [], "raw": [], "round_trips": []}
     inserted: list = []
-    for _ in range(2):  # warm: the process's hints and regions, the server's caches
-        call()
+    call()  # warm: the process's hints and regions, the server's caches
     started = time.perf_counter()
     while len(found["service"]) < MIN_SAMPLES or (
             len(found["service"]) < MAX_SAMPLES and time.perf_counter() - started < SECONDS_PER_OPERATION):
