@@ -87,6 +87,7 @@ def register_blueprints(app, api):
     from healthrec.audit.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
     from healthrec.contracts.api import blp as contracts_api
+    from healthrec.custody.api import blp as custody_api
     from healthrec.health import bp as health
     from healthrec.records.api import blp as records_api
     from healthrec.regions.api import blp as regions_api
@@ -95,7 +96,8 @@ def register_blueprints(app, api):
     app.register_blueprint(health)
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
-    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, contracts_api):
+    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, contracts_api,
+                      custody_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

@@ -1,4 +1,4 @@
-"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|prune ...`."""
+"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|custody|prune ...`."""
 
 import sys
 from datetime import timedelta
@@ -12,6 +12,7 @@ from healthrec.audit.cli import audit_cli
 from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
 from healthrec.clock import now
+from healthrec.custody.cli import custody_cli
 from healthrec.db import ensure_indexes, get_db
 from healthrec.errors import DomainError
 from healthrec.keys.cli import keys
@@ -146,4 +147,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli, prune]
+commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli, custody_cli, prune]

@@ -14,7 +14,8 @@ _lock = threading.Lock()
 # Every index MongoDB needs, declared once: {collection: [(keys, options), ...]}.
 # FerretDB only enforces the unique ones, but tests check each query shape has one here.
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
-    "users": [],
+    # Users by region: a merger hands a retired township's staff to its successor.
+    "users": [([("region", ASCENDING), ("_id", ASCENDING)], {})],
     # A user's tokens (revoked together); expired ones (`flask prune`).
     "tokens": [([("username", ASCENDING)], {}), ([("expires_at", ASCENDING)], {})],
     "login_failures": [
@@ -22,7 +23,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("username", ASCENDING), ("at", DESCENDING)], {}),
         ([("ip", ASCENDING), ("at", DESCENDING)], {}),
     ],
-    "regions": [([("parent", ASCENDING)], {}), ([("level", ASCENDING), ("_id", ASCENDING)], {})],
+    # Regions: a township's villages; the townships merged into one (their audit history).
+    "regions": [([("parent", ASCENDING), ("_id", ASCENDING)], {}), ([("successor", ASCENDING)], {})],
+    "region_locks": [],
     # Access: a reader's grants on an archive; requests by requester, township or village
     # and openings by township (review queue, counts), county (counts) or clinician, newest
     # first.
@@ -67,13 +70,15 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "identities": [([("at", ASCENDING)], {})],
     "archive_versions": [([("at", ASCENDING)], {})],
     # Records: an archive's timeline (newest first; superseded versions are few, so the
-    # `current` filter rides along), a record's versions, a village's records in a period
-    # (usage rate, due list by kind), and referrals awaiting receipt in a village or
-    # township.
+    # `current` filter rides along), a record's versions, the records in a period of a
+    # custody village, township or county (usage rate, due list by kind), and referrals
+    # awaiting receipt in a region.
     "records": [
         ([("archive_id", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("record_id", ASCENDING), ("version", DESCENDING)], {}),
         ([("village", ASCENDING), ("date", DESCENDING)], {}),
+        ([("township", ASCENDING), ("date", DESCENDING)], {}),
+        ([("county", ASCENDING), ("date", DESCENDING)], {}),
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
@@ -92,6 +97,17 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "contract_events": [],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
+    # Custody: an archive's transfers; each township's (and village's) incoming and
+    # outgoing ones, newest first; merger runs newest first. Claims are read by `_id` alone.
+    "transfers": [
+        ([("archive_id", ASCENDING), ("attempt", DESCENDING)], {}),
+        ([("to_township", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("from_township", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("to_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("from_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
+    "custody_claims": [],
+    "custody_moves": [([("started_at", DESCENDING)], {})],
 }
 
 

@@ -117,6 +117,7 @@ def residents(count, seed_value=2026):
     year = str(today.year)
     places = [(doc["parent"], doc["_id"], doc["name"], doc["kind"], doc.get("population", {}).get(year, 1))
               for doc in db.regions.find({"level": "village"}).sort("_id", 1)]
+    custody = {village: archives.village_custody(village) for _township, village, *_rest in places}
     doctors = {region: username for username, role, region, _ in demo_users() if role == roles.VILLAGE_DOCTOR}
     layout, ring = site_layout(), keyring()
     serials: dict[str, int] = {}
@@ -137,13 +138,13 @@ def residents(count, seed_value=2026):
                 batch.identities.append({"_id": bi, "village": village, "at": at})
             serials[village] = serials.get(village, 0) + 1
             code = layout.format(village, serials[village])
-            batch.archives.append(archives.new_document(seeder, code, village, plain, bi, at))
+            batch.archives.append(archives.new_document(seeder, code, custody[village], plain, bi, at))
             batch.by_township.setdefault(township, []).append(code)
             author = User({"_id": plain.get("responsible_doctor") or seeder.username, "role": roles.VILLAGE_DOCTOR,
                            "region": village})
             contents = [validate_record(form) for form in visits(rng, plain, today)]
             batch.records += [kinds.seal(ring, doc) for doc in records.new_documents(
-                author, code, village, contents, [str(ObjectId()) for _ in contents], at)]
+                author, code, custody[village], contents, [str(ObjectId()) for _ in contents], at)]
         batch.write(db)
         made += len(batch.archives)
         yield len(batch.archives)

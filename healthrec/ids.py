@@ -25,10 +25,12 @@ class CodeLayout:
     followed by a serial assigned in order within that village.
 
     The provincial plan uses a 4-digit serial (16 digits in all); the current national
-    layout uses 5 (17 digits). HEALTHREC_ARCHIVE_SERIAL_DIGITS picks one per site.
+    layout uses 5 (17 digits). HEALTHREC_ARCHIVE_SERIAL_DIGITS picks one per site, and
+    HEALTHREC_VILLAGE_CODES the rule its village segments follow.
     """
 
     serial_digits: int = 4
+    village_codes: str = "archive"
 
     @property
     def length(self):
@@ -52,7 +54,7 @@ class CodeLayout:
         village, serial = code[:12], int(code[12:])
         try:
             level_of(village)
-            village_kind(village)
+            village_kind(village, self.village_codes)
         except RegionCodeError as error:
             raise ArchiveCodeError(f"{code} does not start with a village code: {error}") from None
         if serial == 0:
@@ -64,10 +66,10 @@ class CodeLayout:
 
 
 def site_layout():
-    """The archive-code layout this site uses (HEALTHREC_ARCHIVE_SERIAL_DIGITS)."""
+    """The archive-code layout this site uses (HEALTHREC_ARCHIVE_SERIAL_DIGITS, HEALTHREC_VILLAGE_CODES)."""
     from flask import current_app
 
-    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"])
+    return CodeLayout(current_app.config["ARCHIVE_SERIAL_DIGITS"], current_app.config["VILLAGE_CODES"])
 
 
 def prefix_range(prefix):

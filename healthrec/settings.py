@@ -9,6 +9,8 @@ import warnings
 
 from argon2 import profiles
 
+from healthrec.regions.codes import VILLAGE_RULES
+
 DEFAULTS = {
     "ENV": "development",
     "MONGO_URI": "mongodb://127.0.0.1:27027/",
@@ -25,6 +27,9 @@ DEFAULTS = {
     "BREAK_GLASS_HOURS": 4,
     "PAGE_SIZE": 50,
     "ARCHIVE_SERIAL_DIGITS": 4,
+    "VILLAGE_CODES": "archive",
+    "TRANSFER_DAYS": 30,
+    "REGIONS_CACHE_SECONDS": 60,
     "PROXY_HOPS": 0,
     "PASSWORD_PROFILE": "rfc_9106_low_memory",
 }
@@ -71,6 +76,16 @@ def finalise(settings):
     if settings["ARCHIVE_SERIAL_DIGITS"] not in (4, 5):
         raise SettingsError("HEALTHREC_ARCHIVE_SERIAL_DIGITS must be 4 (16-digit archive codes, the "
                             "provincial plan) or 5 (17 digits, the national layout)")
+    if settings["VILLAGE_CODES"] not in VILLAGE_RULES:
+        raise SettingsError("HEALTHREC_VILLAGE_CODES must be archive (village segments 001-099 urban, 101-199 "
+                            "rural, 901-999 other: the health-archive rule) or statistical (the statistical "
+                            "division codes: 001-199 and 400-499 urban, 200-399 and 500-599 rural)")
+    if settings["TRANSFER_DAYS"] < 1:
+        raise SettingsError("HEALTHREC_TRANSFER_DAYS must be at least 1 (days a transfer request waits "
+                            "for the releasing township)")
+    if settings["REGIONS_CACHE_SECONDS"] < 0:
+        raise SettingsError("HEALTHREC_REGIONS_CACHE_SECONDS must be 0 or more (how long a service process keeps "
+                            "the regions it read)")
     profile = settings["PASSWORD_PROFILE"]
     if profile not in PASSWORD_PROFILES:
         raise SettingsError(f"HEALTHREC_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "

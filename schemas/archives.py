@@ -19,7 +19,7 @@ ROUGH_DATE = validate.Regexp(
     error="Use YYYY, YYYY-MM or YYYY-MM-DD.")
 RELATIONS = ("father", "mother", "grandparent", "spouse", "child", "sibling", "other")
 DISABILITIES = ("visual", "hearing", "speech", "physical", "intellectual", "mental", "other")
-CLOSE_REASONS = ("death", "moved_away", "duplicate", "other")
+CLOSE_REASONS = ("death", "moved_away", "lost_to_follow_up", "duplicate", "other")
 VERDICTS = ("qualified", "needs_correction")
 
 
@@ -109,6 +109,8 @@ class Closure(Schema):
     reason = fields.String(metadata={"enum": list(CLOSE_REASONS)})
     date = fields.String(metadata={"format": "date"})
     note = fields.String(allow_none=True)
+    cause = fields.String(allow_none=True, metadata={"description": "death: the cause"})
+    destination = fields.String(allow_none=True, metadata={"description": "moved_away: where to"})
     duplicate_of = fields.String(allow_none=True)
     by = fields.String()
     at = fields.DateTime()
@@ -121,7 +123,10 @@ class FieldWarning(Schema):
 
 class ArchiveSummary(Schema):
     id = fields.String()
-    village_code = fields.String()
+    village_code = fields.String(metadata={"description": "the same as village (its name before custody could move)"})
+    village = fields.String(metadata={"description": "custody: the village that manages the archive now"})
+    township = fields.String(metadata={"description": "custody: the township health centre over that village now"})
+    county = fields.String()
     status = fields.String(metadata={"enum": ["open", "closed"]})
     name = fields.String()
     sex = fields.String()
@@ -167,17 +172,25 @@ class ArchiveList(Page):
 
 
 class CloseRequest(Schema):
-    reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS))
-    date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS), metadata={
+        "description": "lost_to_follow_up (失访): cannot be reached; a resident who moved to another village "
+                       "served here is transferred (POST /api/v1/archives/{id}/transfers), not closed"})
+    date = fields.Date(required=True, metadata={"description": "the day of death, of moving, or of closing"})
     note = text(500)
     duplicate_of = ArchiveId(metadata={"description": "with reason duplicate: the archive kept"})
+    cause = text(200, metadata={"description": "with reason death: the cause of death, as known (sealed)"})
+    destination = text(100, metadata={"description": "with reason moved_away: where to, as far as known (sealed)"})
 
     @validates_schema
     def reason_needs(self, data, **kwargs):
-        if data.get("reason") == "duplicate" and not data.get("duplicate_of"):
+        reason = data.get("reason")
+        if reason == "duplicate" and not data.get("duplicate_of"):
             raise ValidationError("Name the archive that is kept.", "duplicate_of")
-        if data.get("reason") == "other" and not data.get("note"):
+        if reason == "other" and not data.get("note"):
             raise ValidationError("Say why in a note when the reason is 'other'.", "note")
+        for field, belongs in (("cause", "death"), ("destination", "moved_away")):
+            if data.get(field) and reason != belongs:
+                raise ValidationError(f"Give {field} only when the reason is {belongs}.", field)
 
 
 class ReviewRequest(Schema):

@@ -96,4 +96,6 @@ class Disclosure(Schema):
 
 class Disclosures(Schema):
     archive_id = fields.String()
+    village = fields.String(metadata={"description": "the village managing the archive now"})
+    township = fields.String(metadata={"description": "the township health centre managing it now"})
     items = fields.List(fields.Nested(Disclosure))

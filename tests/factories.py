@@ -50,6 +50,7 @@ CAST = {
     "town2": ("township_staff", URBAN_TOWNSHIP),
     "doc": ("village_doctor", VILLAGE),
     "doc2": ("village_doctor", NEIGHBOUR),
+    "urban_doc": ("village_doctor", URBAN),
     "far": ("village_doctor", FAR),
     "admin": ("admin", COUNTY),
 }
@@ -59,7 +60,8 @@ CAST = {
 
 def restarted(app, **changes):
     """Another service process on the database of `app`, with `changes` to its settings."""
-    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE")
+    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE",
+            "REGIONS_CACHE_SECONDS")
     return create_app({name: app.config[name] for name in same} | changes)
 
 
@@ -297,3 +299,25 @@ def make_contract(client, headers, archive_id, team, **changes):
     response = sign_contract(client, headers, archive_id, team, **changes)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+# --- Transfers of custody --------------------------------------------------------------
+
+def ask_transfer(client, headers, archive_id, to_village, moved_on=None, reason="随子女迁居"):
+    """The receiving side asks for the archive; the response."""
+    return client.post(f"/api/v1/archives/{archive_id}/transfers", headers=headers,
+                       json={"to_village": to_village, "reason": reason, "moved_on": moved_on or days_ago(3)})
+
+
+def decide_transfer(client, headers, transfer_id, decision="confirm", note=None):
+    body = {"decision": decision, **({"note": note} if note else {})}
+    return client.post(f"/api/v1/transfers/{transfer_id}/decision", headers=headers, json=body)
+
+
+def transferred(client, people, archive_id, to_village=URBAN, asker="urban_doc", releaser="staff"):
+    """The archive moved to `to_village`: asked for by `asker`, confirmed by `releaser` (CAST names)."""
+    asked = ask_transfer(client, people[asker], archive_id, to_village)
+    assert asked.status_code == 201, asked.get_json()
+    done = decide_transfer(client, people[releaser], asked.get_json()["id"])
+    assert done.status_code == 200 and done.get_json()["status"] == "done", done.get_json()
+    return done.get_json()

@@ -78,13 +78,13 @@ def test_the_chain_head_moves_at_the_start_of_each_block(db, staff):
 def test_a_process_that_missed_other_processes_entries_carries_on_after_them(app, db, devdb, staff):
     other = restarted(app)  # another service process on the same database
     with other.app_context():
-        record(staff, "archive.read", archive_id=ARCHIVE)
+        record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
     for _ in range(chains.HEAD_EVERY + 3):  # this process: its own idea of the end moves on
-        record(staff, "archive.read", archive_id=ARCHIVE)
+        record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
     with other.app_context(), watched(other, devdb) as listener:
         # The other process still thinks the chain ends at entry 1: its insert collides,
         # it reads the end of the chain once and takes the place after it.
-        written = record(staff, "archive.read", archive_id=ARCHIVE)
+        written = record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
     assert written["seq"] == chains.HEAD_EVERY + 5
     assert [name for name, _command in listener.seen] == ["insert", "find", "find", "insert"]
     seqs = [doc["seq"] for doc in db.audit.find({"chain": TOWNSHIP}, {"seq": 1}).sort("_id", 1)]

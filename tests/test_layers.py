@@ -15,12 +15,14 @@ SERVICES = {
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
     "healthrec.contracts.teams",
+    "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
     "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets", "healthrec.hints",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
-    "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
+    "healthrec.regions.codes", "healthrec.regions.cache",
+    "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
     "healthrec.contracts.rules", "healthrec.contracts.changes",
 }

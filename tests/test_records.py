@@ -312,12 +312,13 @@ def test_unknown_archive_is_404(client, doctor):
     assert response.status_code == 404
 
 
-def test_no_record_can_be_added_to_a_closed_archive(client, doctor, archive_id):
+def test_no_record_dated_after_the_closing_can_be_added(client, doctor, archive_id):
     post_record(client, doctor, archive_id, checkup())
     closed = client.post(f"/api/v1/archives/{archive_id}/close",
                          json={"reason": "death", "date": days_ago(1)}, headers=doctor)
     assert closed.status_code == 200, closed.get_json()
-    assert post_record(client, doctor, archive_id, checkup()).status_code == 409
+    refused = post_record(client, doctor, archive_id, checkup(date=days_ago(0)))
+    assert refused.status_code == 409 and "dated on or before that day" in refused.get_json()["detail"]
     assert len(timeline(client, doctor, archive_id)["items"]) == 1
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from healthrec.access import policy
 from healthrec.access.grants import BREAK_GLASS_PURPOSE, active_grant
 from healthrec.access.transitions import BREAK_GLASS, load, transition, unsealed
-from healthrec.archives.custody import custody_fields, custody_query
+from healthrec.archives.custody import custody_query
 from healthrec.archives.service import custody
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
@@ -26,15 +26,16 @@ def open_archive(user, archive_id, reason):
     action = "break_glass.open"
     with refusals(user, action, archive_id=archive_id):
         policy.check_clinician(user)
-    village = custody(archive_id)
-    with refusals(user, action, archive_id=archive_id, region=village):
-        policy.check_outside_scope(user, village)
+    place = custody(archive_id)
+    village = place["village"]
+    with refusals(user, action, archive_id=archive_id, region=village, township=place["township"]):
+        policy.check_outside_scope(user, place)
         if active_grant(user, archive_id):
             raise Conflict("You may already read this archive under an active grant or emergency opening.")
     at = now()
     opening_id = str(ObjectId())
     doc = {
-        "_id": opening_id, "archive_id": archive_id, **custody_fields(village),
+        "_id": opening_id, "archive_id": archive_id, **place,
         "opened_by": user.username, "role": user.role,
         "reason": keyring().seal(reason, opening_id, "reason"),
         "opened_at": at,
@@ -42,7 +43,8 @@ def open_archive(user, archive_id, reason):
         "status": "unreviewed",
     }
     get_db()[BREAK_GLASS].insert_one(doc)
-    record(user, action, archive_id=archive_id, region=village, grant=opening_id, purpose=BREAK_GLASS_PURPOSE)
+    record(user, action, archive_id=archive_id, region=village, township=place["township"], grant=opening_id,
+           purpose=BREAK_GLASS_PURPOSE)
     return present(doc)
 
 
@@ -50,8 +52,8 @@ def acknowledge(user, opening_id, note=None):
     """Township staff review an emergency opening of one of their archives."""
     doc = load(BREAK_GLASS, opening_id)
     action = "break_glass.acknowledge"
-    where = {"archive_id": doc["archive_id"], "region": doc["village"], "grant": opening_id,
-             "purpose": BREAK_GLASS_PURPOSE}
+    where = {"archive_id": doc["archive_id"], "region": doc["village"], "township": doc["township"],
+             "grant": opening_id, "purpose": BREAK_GLASS_PURPOSE}
     with refusals(user, action, **where):
         policy.check_acknowledge(user, doc)
         if doc["status"] != "unreviewed":

@@ -20,7 +20,8 @@ def consent_log(user, archive_id):
 def log_enrolment_consent(user, archive_id, decision, **giver):
     """Append the resident's consent to (or refusal or withdrawal of) keeping their archive,
     e.g. when a resident withdraws."""
-    village = archives.custody(archive_id)
-    with refusals(user, f"consent.enrolment_{decision}", archive_id=archive_id, region=village):
-        policy.check_enrolment_consent(user, village)
-    return consents.append_enrolment(user, archive_id, village, decision, **giver)
+    place = archives.custody(archive_id)
+    with refusals(user, f"consent.enrolment_{decision}", archive_id=archive_id, region=place["village"],
+                  township=place["township"]):
+        policy.check_enrolment_consent(user, place)
+    return consents.append_enrolment(user, archive_id, place["village"], decision, **giver)

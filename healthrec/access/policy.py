@@ -2,9 +2,12 @@
 
 Each check raises Forbidden (or Conflict) with a sentence saying who may; the services
 audit the refusal. Requests and openings carry the village and township that managed the
-archive when they were made: those are the people who decide and review them.
+archive when they were made: those are the people who decide and review them. A request
+still open when the archive's custody moves follows it (custody.moves); an opening stays
+with the township whose archive was opened.
 """
 
+from healthrec.archives.custody import in_scope
 from healthrec.auth.roles import ADMIN, SUPERVISOR, TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.errors import Conflict, Forbidden
 
@@ -13,9 +16,9 @@ def staff_of(user, township):
     return user.role == TOWNSHIP_STAFF and user.region == township
 
 
-def may_record_consent(user, village):
+def may_record_consent(user, custody):
     # The archive's own service staff: its township health centre or its village clinic.
-    return staff_of(user, village[:9]) or (user.role == VILLAGE_DOCTOR and user.region == village)
+    return staff_of(user, custody["township"]) or (user.role == VILLAGE_DOCTOR and user.region == custody["village"])
 
 
 def involved(user, doc):
@@ -36,7 +39,7 @@ def check_decide(user, doc):
 
 
 def check_consent(user, doc):
-    if not may_record_consent(user, doc["village"]):
+    if not may_record_consent(user, doc):
         raise Forbidden(f"Consent is recorded by staff of township health centre {doc['township']} or a "
                         f"village doctor of village {doc['village']}.")
     _not_own(user, doc)
@@ -53,8 +56,8 @@ def check_view(user, doc):
         raise Forbidden("Only the requester and the archive's township and village staff see this request.")
 
 
-def check_enrolment_consent(user, village):
-    if not may_record_consent(user, village):
+def check_enrolment_consent(user, custody):
+    if not may_record_consent(user, custody):
         raise Forbidden("Enrolment consent is recorded by the archive's township health centre or village doctor.")
 
 
@@ -63,8 +66,8 @@ def check_clinician(user):
         raise Forbidden("Break-glass is for clinicians (village doctors, township staff) treating the resident.")
 
 
-def check_outside_scope(user, village):
-    if user.covers(village):
+def check_outside_scope(user, custody):
+    if in_scope(user.region, custody):
         raise Conflict("This archive is within your own scope: open it directly.")
 
 

@@ -14,8 +14,7 @@ from flask import current_app
 from healthrec.access import consents, policy
 from healthrec.access.grants import effective_status
 from healthrec.access.transitions import REQUESTS, load, transition, unsealed
-from healthrec.archives.custody import custody_fields
-from healthrec.archives.service import custody
+from healthrec.archives.service import custody, follow_custody
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.clock import now
@@ -27,7 +26,8 @@ from healthrec.paging import page_of_union
 
 def _where(doc):
     """Where an audit entry about request `doc` belongs, and what it was for."""
-    return {"archive_id": doc["archive_id"], "region": doc["village"], "grant": doc["_id"], "purpose": doc["purpose"]}
+    return {"archive_id": doc["archive_id"], "region": doc["village"], "township": doc["township"],
+            "grant": doc["_id"], "purpose": doc["purpose"]}
 
 
 def create_request(user, archive_id, purpose, application, days):
@@ -37,16 +37,18 @@ def create_request(user, archive_id, purpose, application, days):
     if days > limit:
         raise Invalid(f"At most {limit} days can be requested; ask again when they run out.",
                       {"days": [f"At most {limit}."]})
-    village = custody(archive_id)
+    place = custody(archive_id)
     request_id = str(ObjectId())
     doc = {
-        "_id": request_id, "archive_id": archive_id, **custody_fields(village),
+        "_id": request_id, "archive_id": archive_id, **place,
         "requester": user.username, "requester_role": user.role,
         "purpose": purpose.strip(),
         "application": keyring().seal(application, request_id, "application"),
         "days": days, "status": "pending", "created_at": now(),
     }
     get_db()[REQUESTS].insert_one(doc)
+    doc.update(follow_custody(REQUESTS, archive_id, [request_id], {"village": doc["village"],
+                                                                   "township": doc["township"]}))
     record(user, "access.request", **_where(doc))
     return present_request(doc)
 

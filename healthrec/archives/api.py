@@ -100,9 +100,10 @@ def change(body, archive_id):
 @blp.arguments(CloseRequest)
 @blp.response(200, Archive)
 def close(body, archive_id):
-    """Close an archive (death, moved_away, duplicate, other); it stays readable."""
+    """Close an archive (death, moved_away, lost_to_follow_up, duplicate, other); it stays readable."""
     archive = service.close_archive(current_user, archive_id, body["reason"], body["date"],
-                                    body.get("note"), body.get("duplicate_of"), if_match_version(archive_id))
+                                    body.get("note"), body.get("duplicate_of"), if_match_version(archive_id),
+                                    cause=body.get("cause"), destination=body.get("destination"))
     return answer(archive)
 
 

@@ -259,10 +259,12 @@ def _row(user, line, cells, labels, refused):
     village = data["village_code"]
     if village not in refused:  # asked once per village, so a refusal is audited once
         try:
-            archives.authorized(user, IMPORT, village, "archive.import")
+            archives.authorized(user, IMPORT, archives.village_custody(village), "archive.import")
             refused[village] = None
         except Forbidden as error:
             refused[village] = error.detail
+        except Invalid as error:
+            raise RowProblem(_reasons(error.extra["errors"], labels)) from None
     if refused[village]:
         raise RowProblem([refused[village]])
     code, established_on = data.pop("archive_code"), data.pop("established_on")

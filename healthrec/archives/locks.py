@@ -116,10 +116,13 @@ def _raise_hint(db, village, serial):
 
 # --- One archive per person ------------------------------------------------------------
 
-def identity_holder(bi, village):
-    """The archive of `village` holding the ID card with blind index `bi`, if any."""
-    return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
-                                      {"village": 1})
+def identity_holder(bi):
+    """The archive holding the ID card with blind index `bi`, if any, with its custody.
+
+    Asked by the card alone: the lock's village is the archive's custody village, which a
+    transfer moves after the archive itself, so for a moment it may name the old one.
+    """
+    return get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"village": 1, "township": 1, "county": 1})
 
 
 def card_holder(bi):
@@ -129,7 +132,7 @@ def card_holder(bi):
 
 
 def _orphan_identity(lock, cutoff):
-    return lock["at"] < cutoff and identity_holder(lock["_id"], lock["village"]) is None
+    return lock["at"] < cutoff and identity_holder(lock["_id"]) is None
 
 
 def lock_identity(bi, village):
@@ -147,7 +150,7 @@ def lock_identity(bi, village):
             lock = db.identities.find_one({"_id": bi})
             if lock is None:
                 continue  # released meanwhile
-            holder = identity_holder(bi, lock["village"])
+            holder = identity_holder(bi)
             if holder is not None:
                 return holder
             if not _orphan_identity(lock, now() - STALE_LOCK):
@@ -158,6 +161,11 @@ def lock_identity(bi, village):
 
 def release_identity(bi, village):
     get_db().identities.delete_one({"_id": bi, "village": village})
+
+
+def move_identity(bi, village):
+    """The lock on an ID card follows its archive (which holds the card) to `village`."""
+    get_db().identities.update_one({"_id": bi}, {"$set": {"village": village}})
 
 
 # --- Versions --------------------------------------------------------------------------
@@ -216,11 +224,11 @@ def reconcile(grace=STALE_LOCK):
     """
     db = get_db()
     cutoff = now() - grace
-    held = {(doc["village"], doc["id_card_bi"]) for doc in db.archives.find(
-        {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"village": 1, "id_card_bi": 1})}
+    held = {doc["id_card_bi"] for doc in db.archives.find(
+        {"id_card_bi": {"$ne": None}, **HOLDS_IDENTITY}, {"id_card_bi": 1})}
     reached = {doc["_id"]: doc["version"] for doc in db.archives.find({}, {"version": 1})}
     identities = [lock for lock in db.identities.find({"at": {"$lt": cutoff}})
-                  if (lock["village"], lock["_id"]) not in held and _orphan_identity(lock, cutoff)]
+                  if lock["_id"] not in held and _orphan_identity(lock, cutoff)]
     versions = [lock for lock in db.archive_versions.find({"at": {"$lt": cutoff}})
                 if reached.get(lock["archive_id"], 0) < lock["version"] and _orphan_version(lock, cutoff)]
     for lock in identities:

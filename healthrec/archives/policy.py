@@ -8,6 +8,7 @@ to a read, an active access grant or break-glass opening for the archive may say
 from dataclasses import dataclass
 
 from healthrec.access.grants import active_grant
+from healthrec.archives.custody import in_scope
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
@@ -37,16 +38,16 @@ class Access:
 JURISDICTION = Access("jurisdiction")
 
 
-def authorize(user, action, region, archive_id=None):
-    """The Access for `user` doing `action` on archive `archive_id` of village `region`
-    (or, for a search, on the archives under the region prefix `region`).
+def authorize(user, action, custody, archive_id=None):
+    """The Access for `user` doing `action` on archive `archive_id` in `custody` (its
+    custody fields, or for a search those of the region searched: see archives.custody).
 
     Where jurisdiction refuses to read one archive, the user's active grant for it (an
     approved and consented access request, or a break-glass opening) allows it.
     Raises Forbidden with a detail that says what the user can do instead.
     """
     try:
-        return _by_jurisdiction(user, action, region, archive_id)
+        return _by_jurisdiction(user, action, custody, archive_id)
     except Forbidden:
         grant = action == READ and archive_id and active_grant(user, archive_id)
         if not grant:
@@ -54,7 +55,8 @@ def authorize(user, action, region, archive_id=None):
         return Access(grant.purpose, grant.id)
 
 
-def _by_jurisdiction(user, action, region, archive_id):
+def _by_jurisdiction(user, action, custody, archive_id):
+    region = custody.get("village") or custody.get("township") or custody["county"]
     if user.role == roles.ADMIN and action != IMPORT:
         raise Forbidden("Administrators manage users, regions and keys; they do not see resident archives.")
     target = f"archive {archive_id}" if archive_id else f"the archives of {region}"
@@ -65,9 +67,10 @@ def _by_jurisdiction(user, action, region, archive_id):
         if action == REVIEW:
             raise Forbidden("Only township health centre staff review archives.")
         raise Forbidden(f"The role {user.role} cannot {action} archives.")
-    if not user.covers(region):
+    if not in_scope(user.region, custody):
         if action in (CREATE, IMPORT):
             raise Forbidden(f"You can {action} archives only in villages within your region {user.region}; "
                             f"{region} is outside it.")
-        raise Forbidden(f"{region} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
+        where = f"It is managed by village {region} now, which" if archive_id else region
+        raise Forbidden(f"{where} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
     return JURISDICTION

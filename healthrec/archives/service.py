@@ -13,7 +13,7 @@ from flask import current_app
 
 from healthrec.access import consents
 from healthrec.archives import locks, rules
-from healthrec.archives.custody import custody_fields, custody_query
+from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
@@ -26,8 +26,9 @@ from healthrec.paging import page_of
 from healthrec.regions import service as regions
 
 # Fields a list shows: the name is the only one decrypted for it.
-SUMMARY = ("village", "status", "name", "sex", "birth_date", "key_populations",
+SUMMARY = ("village", "township", "county", "status", "name", "sex", "birth_date", "key_populations",
            "responsible_doctor", "completeness", "review", "version")
+CUSTODY = {"village": 1, "township": 1, "county": 1}
 
 
 def card_index(number):
@@ -63,17 +64,42 @@ class ArchiveAccess:
     def village(self):
         return self.archive["village"]
 
+    @property
+    def custody(self):
+        return {name: self.archive[name] for name in CUSTODY}
+
+    @property
+    def late(self):
+        """True for a write to a closed archive: a paper form dated before it was closed."""
+        return self.archive["status"] == "closed"
+
     def audit(self, action, outcome="ok", detail=None):
         record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
-               purpose=self.purpose, grant=self.grant, detail=detail)
+               township=self.archive["township"], purpose=self.purpose, grant=self.grant, detail=detail)
 
 
-def authorized(user, action, region, audit_as, archive_id=None):
-    """The Access for `user` to `action` under `region`; a refusal is audited as `audit_as`."""
+def authorized(user, action, custody, audit_as, archive_id=None):
+    """The Access for `user` to `action` on what lies in `custody` (an archive's custody
+    fields, or those of a region: `region_custody`); a refusal is audited as `audit_as`."""
     try:
-        return authorize(user, action, region, archive_id)
+        return authorize(user, action, custody, archive_id)
     except Forbidden as error:
-        raise deny(user, audit_as, error, archive_id=archive_id, region=region) from None
+        region = custody.get("village") or custody.get("township") or custody["county"]
+        raise deny(user, audit_as, error, archive_id=archive_id, region=region,
+                   township=custody.get("township")) from None
+
+
+def region_custody(region):
+    """The custody fields of region `region` now (its village, township and county as far
+    as it goes down); a prefix above a county stands for the counties under it. Invalid,
+    keyed by `village` (the filter that names one), when there is no such region."""
+    if len(region) < 6:
+        return {"county": region}
+    try:
+        return regions.custody_of(region)
+    except NotFound:
+        message = f"There is no region {region}; check the code."
+        raise Invalid(message, {"village": [message]}) from None
 
 
 def _village_of(archive_id):
@@ -84,21 +110,35 @@ def _village_of(archive_id):
 
 
 def custody(archive_id):
-    """The village that manages archive `archive_id` now, whoever asks: for steps that
-    concern an archive without reading it (an access request, an emergency opening)."""
+    """The custody fields (village, township, county) of archive `archive_id` now, whoever
+    asks: for steps that concern an archive without reading it (an access request, an
+    emergency opening, a transfer)."""
     _village_of(archive_id)
-    doc = get_db().archives.find_one({"_id": archive_id}, {"village": 1})
+    doc = get_db().archives.find_one({"_id": archive_id}, CUSTODY)
     if doc is None:
         raise NotFound(f"No archive {archive_id}.")
-    return doc["village"]
+    return {name: doc[name] for name in CUSTODY}
 
 
-def archive_for(user, archive_id, action, audit_as=None):
+def follow_custody(collection, archive_id, ids, held):
+    """After writing documents `ids` of `collection` that carry their archive's custody
+    fields `held` as they were read: if a transfer or merger moved the archive meanwhile
+    (after it moved the archive's other documents), these follow it too. The custody
+    fields they carry now."""
+    place = custody(archive_id)
+    moved = {name: place[name] for name in held if place[name] != held[name]}
+    if moved:
+        get_db()[collection].update_many({"archive_id": archive_id, "_id": {"$in": list(ids)}}, {"$set": moved})
+    return {**held, **moved}
+
+
+def archive_for(user, archive_id, action, audit_as=None, dated=None):
     """The archive `archive_id` for `user` to `action` ("read", "write" or "review").
 
     Raises Invalid for a malformed code, NotFound, Forbidden (audited as a denial under
-    `audit_as`, default "archive.<action>") and Conflict for a write to a closed archive.
-    The caller records the use itself with `access.audit(...)`.
+    `audit_as`, default "archive.<action>") and Conflict for a write to a closed archive,
+    unless what is written is `dated` (ISO day) on or before the closing: a paper form
+    filled in before, entered late. The caller records the use itself with `access.audit(...)`.
     """
     audit_as = audit_as or f"archive.{action}"
     village = _village_of(archive_id)
@@ -106,13 +146,14 @@ def archive_for(user, archive_id, action, audit_as=None):
     if doc is None:
         record(user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
         raise NotFound(f"No archive {archive_id}.")
-    access = authorized(user, action, doc["village"], audit_as, archive_id)
+    access = authorized(user, action, doc, audit_as, archive_id)
     result = ArchiveAccess(user, doc, access.purpose, access.grant)
-    if action == WRITE and doc["status"] == "closed":
+    if action == WRITE and doc["status"] == "closed" and not (dated and dated <= doc["closed"]["date"]):
         result.audit(audit_as, outcome="conflict")
         closed = doc["closed"]
         raise Conflict(f"Archive {archive_id} was closed on {closed['date']} ({closed['reason']}); "
-                       "a closed archive is kept as it is.")
+                       "a closed archive is kept as it is. Paper forms dated on or before that day can "
+                       "still be entered.")
     return result
 
 
@@ -127,14 +168,20 @@ def _unseal(doc):
     return plain
 
 
+# The sealed fields of an archive's sub-documents: notes, and a death's cause and a
+# move's destination, which say something about the person.
+SEALED_PARTS = {"review": ("note",), "closed": ("note", "cause", "destination")}
+
+
 def _note(doc, part):
-    """A sub-document (review, closed) with its note unsealed."""
+    """A sub-document (review, closed) with its sealed fields unsealed."""
     value = doc.get(part)
     if not value:
         return None
     value = dict(value)
-    if value.get("note"):
-        value["note"] = keyring().unseal(value["note"], doc["_id"], f"{part}.note")
+    for name in SEALED_PARTS[part]:
+        if value.get(name):
+            value[name] = keyring().unseal(value[name], doc["_id"], f"{part}.{name}")
     return value
 
 
@@ -144,7 +191,8 @@ def present(doc, plain=None):
     derived = rules.derived_populations(plain["birth_date"], today(), current_app.config["CHILD_MAX_AGE"])
     return {
         **{name: plain.get(name) for name in rules.EDITABLE},
-        "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
+        "id": doc["_id"], "village_code": doc["village"], **{name: doc[name] for name in CUSTODY},
+        "status": doc["status"],
         "established_on": date.fromisoformat(doc["established_on"]) if doc.get("established_on") else None,
         "key_populations": sorted(set(plain.get("key_populations", [])) | set(derived)),
         "completeness": doc["completeness"], "review": _note(doc, "review"),
@@ -158,8 +206,9 @@ def summary(doc):
     born = date.fromisoformat(doc["birth_date"])
     derived = rules.derived_populations(born, today(), current_app.config["CHILD_MAX_AGE"])
     return {
-        "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
-        "name": keyring().unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"], "birth_date": born,
+        "id": doc["_id"], "village_code": doc["village"], **{name: doc[name] for name in CUSTODY},
+        "status": doc["status"], "name": keyring().unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"],
+        "birth_date": born,
         "key_populations": sorted(set(doc.get("key_populations", [])) | set(derived)),
         "responsible_doctor": doc.get("responsible_doctor"), "completeness": doc["completeness"],
         "review": {k: v for k, v in doc["review"].items() if k != "note"} if doc.get("review") else None,
@@ -177,7 +226,7 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
                     page=1, per_page=None):
     """One page of the archives within the user's scope that match every filter given."""
     region = village or user.region
-    access = authorized(user, READ, region, "archive.search")
+    access = authorized(user, READ, region_custody(region), "archive.search")
     query = custody_query(region)
     if name:
         query["name_bi"] = name_index(name)
@@ -207,14 +256,11 @@ def _invalid(what, errors):
         f"{field}: {messages[0]}" for field, messages in sorted(errors.items())), errors)
 
 
-def _check_village(village):
-    try:
-        regions.get_region(village)
-    except Invalid as error:
-        raise Invalid(error.detail, {"village_code": [error.detail]}) from None
-    except NotFound:
-        message = f"There is no village {village}; an administrator adds villages with `flask regions import`."
-        raise Invalid(message, {"village_code": [message]}) from None
+def village_custody(village):
+    """The custody fields a new archive of `village` gets; Invalid, keyed `village_code`,
+    for a village that is unknown, retired or not yet valid."""
+    regions.current(village, "village_code")
+    return regions.custody_of(village)
 
 
 def _doctor_problem(user, username, village):
@@ -260,7 +306,7 @@ def _lock_identity(user, bi, village, audit_as):
         return
     record(user, audit_as, outcome="conflict", region=village, detail={"existing_id": holder["_id"]})
     try:
-        authorize(user, READ, holder["village"], holder["_id"])
+        authorize(user, READ, holder, holder["_id"])
     except Forbidden:
         raise Conflict("This person already has an archive, registered outside your region. "
                        "Ask its township health centre to transfer it, or file an access request "
@@ -273,7 +319,7 @@ def check_new(user, data, established_on=None):
     """A new archive (the fields of ArchiveCreate) normalised and checked as creation checks
     it, writing nothing: (plaintext, ID card or None, warnings). Raises Invalid."""
     village = data["village_code"]
-    _check_village(village)
+    village_custody(village)
     plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
     if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
         plain["responsible_doctor"] = user.username
@@ -281,10 +327,11 @@ def check_new(user, data, established_on=None):
     return plain, card, warnings
 
 
-def new_document(user, code, village, plain, bi, at, established_on=None):
-    """The stored document of a new archive `code` of `village`, its fields sealed."""
+def new_document(user, code, place, plain, bi, at, established_on=None):
+    """The stored document of a new archive `code` in custody `place` (the custody fields
+    of its village), its fields sealed."""
     return {
-        "_id": code, **custody_fields(village), "status": "open", "version": 1,
+        "_id": code, **place, "status": "open", "version": 1,
         "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
         "established_on": (established_on or today()).isoformat(),
         "key_populations": plain["key_populations"],
@@ -306,7 +353,9 @@ def create_archive(user, data, *, code=None, established_on=None):
     village = data["village_code"]
     action = IMPORT if code else CREATE
     audit_as = f"archive.{action}"
-    access = authorized(user, action, village, audit_as)
+    place = village_custody(village)
+    access = authorized(user, action, place, audit_as)
+    regions.check_settled(village)
     layout = site_layout()
     if code and layout.village_of(code) != village:
         raise Invalid(f"Archive number {code} is not of village {village}.",
@@ -318,7 +367,7 @@ def create_archive(user, data, *, code=None, established_on=None):
     at = now()
 
     def build(number):
-        return new_document(user, number, village, plain, bi, at, established_on)
+        return new_document(user, number, place, plain, bi, at, established_on)
 
     try:
         doc = locks.insert_at(layout, code, build) if code else locks.insert_numbered(layout, village, build)
@@ -326,8 +375,8 @@ def create_archive(user, data, *, code=None, established_on=None):
         if bi:
             locks.release_identity(bi, village)
         raise
-    record(user, audit_as, archive_id=doc["_id"], region=village, purpose=access.purpose,
-           grant=access.grant, detail={"version": 1})
+    record(user, audit_as, archive_id=doc["_id"], region=village, township=place["township"],
+           purpose=access.purpose, grant=access.grant, detail={"version": 1})
     if data.get("enrolment_consent"):
         # Whoever may create an archive in the village may record its enrolment consent.
         consents.append_enrolment(user, doc["_id"], village, **data["enrolment_consent"])
@@ -376,8 +425,10 @@ def update_archive(user, archive_id, changes, expected_version):
     return present(stored, plain), warnings
 
 
-def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=None, expected_version=None):
-    """Close for a reason (death, moved_away, duplicate, other); the archive stays readable."""
+def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=None, expected_version=None, *,
+                  cause=None, destination=None):
+    """Close for a reason (death with its `cause`, moved_away with its `destination`,
+    lost_to_follow_up, duplicate of the archive kept, other); the archive stays readable."""
     access = archive_for(user, archive_id, WRITE, "archive.close")
     doc = access.archive
     errors = {}
@@ -393,8 +444,9 @@ def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=N
         raise _invalid("The archive cannot be closed", errors)
     closed = {"reason": reason, "date": closed_on.isoformat(), "by": user.username, "at": now(),
               "duplicate_of": duplicate_of}
-    if note:
-        closed["note"] = keyring().seal(note, archive_id, "closed.note")
+    for name, value in (("note", note), ("cause", cause), ("destination", destination)):
+        if value:
+            closed[name] = keyring().seal(value, archive_id, f"closed.{name}")
     stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
     if reason in rules.RELEASING_REASONS and doc.get("id_card_bi"):
         locks.release_identity(doc["id_card_bi"], doc["village"])

@@ -1,6 +1,7 @@
 """The audit trail's hash chains: appending an entry and verifying the chains.
 
-Entries form hash chains, one per township plus a "system" chain. Each entry stores the
+Entries form hash chains, one per township plus a "system" chain; an entry about an
+archive goes to the chain of the township that manages it when it is written. Each entry stores the
 hash of the entry before it and its own SHA-256 over a canonical encoding of all its
 fields, so an edited, inserted, removed or reordered entry breaks the chain. An entry's
 `_id` is "<chain>:<sequence number>": the unique `_id` is what serialises concurrent
@@ -45,9 +46,10 @@ HEAD_EVERY = 16
 
 
 def chain_of(region, archive_id=None):
-    """The township whose chain holds an entry: the archive's when there is one (its
-    managing institution must see every use of it), else the region's, else "system"."""
-    for code in (archive_id, region):
+    """The chain of an entry as far as codes alone tell: the township a region's code
+    names, else the one the archive's code names, else "system". `log.record` asks the
+    database first (the township managing the archive now), and falls back to this."""
+    for code in (region, archive_id):
         if code and len(code) >= 9 and code[:9].isascii() and code[:9].isdigit():
             return code[:9]
     return SYSTEM

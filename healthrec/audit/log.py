@@ -9,10 +9,16 @@ from healthrec.audit import chain
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden
+from healthrec.regions import cache
 
 
-def record(actor, action, *, outcome="ok", archive_id=None, region=None, purpose=None, grant=None, detail=None):
-    """Append one entry. `actor` is a User (or None for the system itself)."""
+def record(actor, action, *, outcome="ok", archive_id=None, region=None, township=None, purpose=None, grant=None,
+           detail=None):
+    """Append one entry. `actor` is a User (or None for the system itself).
+
+    The entry goes to the chain of `township`; by default that is the township managing
+    `archive_id` now (its custody), else the township of `region`, else the system chain.
+    """
     fields = {
         "at": now(),
         "actor": getattr(actor, "username", "system"),
@@ -26,10 +32,25 @@ def record(actor, action, *, outcome="ok", archive_id=None, region=None, purpose
         "grant": grant,
         "detail": detail,
     }
-    return chain.append(get_db(), fields, chain.chain_of(region, archive_id), hints.of("audit_tails"))
+    db = get_db()
+    return chain.append(db, fields, township or _township(db, archive_id, region), hints.of("audit_tails"))
 
 
-def deny(actor, action, error, *, archive_id=None, region=None, purpose=None, grant=None):
+def _township(db, archive_id, region):
+    # Custody, not the code: the archive code names the village where the archive was made,
+    # and a merger may have given a village another township (archives/custody.py).
+    if archive_id:
+        doc = db.archives.find_one({"_id": archive_id}, {"township": 1})
+        if doc:
+            return doc["township"]
+    if region and len(region) == 12:
+        doc = cache.region(region)
+        if doc:
+            return doc["parent"]
+    return chain.chain_of(region, archive_id)
+
+
+def deny(actor, action, error, *, archive_id=None, region=None, township=None, purpose=None, grant=None):
     """Record that `actor` was refused `action`, and hand back `error` to raise.
 
     Every domain refuses through here, so a denial is audited the same way everywhere:
@@ -37,8 +58,8 @@ def deny(actor, action, error, *, archive_id=None, region=None, purpose=None, gr
     """
     if region is None and archive_id is None:
         region = getattr(actor, "region", None)  # the refused user's own township sees it
-    record(actor, action, outcome="denied", archive_id=archive_id, region=region, purpose=purpose, grant=grant,
-           detail={"reason": error.detail})
+    record(actor, action, outcome="denied", archive_id=archive_id, region=region, township=township,
+           purpose=purpose, grant=grant, detail={"reason": error.detail})
     return error
 
 

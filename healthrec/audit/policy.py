@@ -1,8 +1,9 @@
 """Who may see which part of the audit trail.
 
 Scope follows the chains (one per township, see `chain`): township staff see their
-township's chain, supervisors the trail of their own actions and counts for their region,
-administrators everything. Village doctors see none of it.
+township's chain and those of townships merged into it, supervisors the trail of their own
+actions and counts for their region, administrators everything. Village doctors see none
+of it.
 """
 
 from healthrec.auth import roles
@@ -12,12 +13,13 @@ NOT_FOR_VILLAGE_DOCTORS = ("The audit trail is kept by the township health centr
                            "a disclosure report of an archive.")
 
 
-def entries_scope(user, actor=None):
-    """The part of the `audit` collection `user` may list, as a query."""
+def entries_scope(user, actor=None, merged=()):
+    """The part of the `audit` collection `user` may list, as a query; `merged` are the
+    townships merged into the user's (their history came with their archives)."""
     if user.role == roles.ADMIN:
         return {}
     if user.role == roles.TOWNSHIP_STAFF:
-        return {"chain": user.region}
+        return {"chain": {"$in": [user.region, *merged]}} if merged else {"chain": user.region}
     if user.role == roles.SUPERVISOR:
         if actor not in (None, user.username):
             raise Forbidden("Supervisors see the trail of their own actions; for their region they see "

@@ -6,10 +6,13 @@ are audited like any other use.
 import json
 import re
 
+from healthrec.archives import service as archives
 from healthrec.audit import chain, policy
 from healthrec.audit.log import refusals
+from healthrec.auth.roles import TOWNSHIP_STAFF
 from healthrec.db import get_db
 from healthrec.paging import page_of
+from healthrec.regions import service as regions
 
 
 def present(doc):
@@ -22,8 +25,9 @@ def present(doc):
 
 def list_entries(user, archive_id=None, actor=None, outcome=None, since=None, page=1, per_page=None):
     """One page of the entries within the user's scope that match every filter, newest first."""
+    merged = regions.predecessors(user.region) if user.role == TOWNSHIP_STAFF else ()
     with refusals(user, "audit.list"):
-        query = policy.entries_scope(user, actor)
+        query = policy.entries_scope(user, actor, merged)
     for field, value in (("archive_id", archive_id), ("actor", actor), ("outcome", outcome)):
         if value is not None:
             query[field] = value
@@ -58,15 +62,20 @@ def verify(user):
 
 
 def disclosures(user, archive_id):
-    """Every audited use of an archive, oldest first, with who, when, why and the outcome.
+    """Every audited use of an archive, oldest first, with who, when, why and the outcome,
+    in whichever township's chain it was written (custody may have moved since).
 
-    For the township health centre that manages the archive (its code's first 9 digits)
-    to hand to the resident; the archive itself is not read, so nothing personal is shown.
+    For the township health centre that manages the archive now (its custody) to hand to
+    the resident; the archive itself is not read, so nothing personal is shown. A step
+    written to two chains (a transfer, seen by both townships) is shown once.
     """
-    with refusals(user, "audit.disclosures", archive_id=archive_id):
-        policy.check_disclosures(user, archive_id[:9])
+    place = archives.custody(archive_id)
+    with refusals(user, "audit.disclosures", archive_id=archive_id, region=place["village"],
+                  township=place["township"]):
+        policy.check_disclosures(user, place["township"])
     db = get_db()
-    entries = list(db.audit.find({"archive_id": archive_id}).sort([("at", 1), ("_id", 1)]))
+    entries = [entry for entry in db.audit.find({"archive_id": archive_id}).sort([("at", 1), ("_id", 1)])
+               if not (entry.get("detail") or {}).get("copy_of")]
     actors = sorted({entry["actor"] for entry in entries})
     names = {doc["_id"]: doc.get("name") for doc in db.users.find({"_id": {"$in": actors}}, {"name": 1})}
     items = [{
@@ -74,4 +83,4 @@ def disclosures(user, archive_id):
         "role": entry["role"], "action": entry["action"], "outcome": entry["outcome"],
         "purpose": entry.get("purpose"), "grant": entry.get("grant"),
     } for entry in entries]
-    return {"archive_id": archive_id, "items": items}
+    return {"archive_id": archive_id, **place, "items": items}

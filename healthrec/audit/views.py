@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from healthrec.access.grants import BREAK_GLASS_PURPOSE
 from healthrec.audit import service
 from healthrec.clock import local, today
+from healthrec.custody.transfers import PURPOSE as TRANSFER_PURPOSE
 from healthrec.errors import Invalid
 from healthrec.regions import service as regions
 from schemas.audit import ArchivePath
@@ -37,12 +38,18 @@ ACTIONS = {
     "break_glass.open": _l("Opened in an emergency"),
     "break_glass.acknowledge": _l("Reviewed an emergency opening"),
     "audit.disclosures": _l("Asked for this report"),
+    "transfer.request": _l("Asked to take the archive over"),
+    "transfer.confirm": _l("Handed the archive over to another village"),
+    "transfer.refuse": _l("Refused to hand the archive over"),
+    "transfer.read": _l("Viewed a transfer of the archive"),
+    "custody.move": _l("Passed to another township health centre"),
 }
 
 # Purposes the system itself records; an application's purpose is shown as written.
 PURPOSES = {
     "jurisdiction": _l("Care by the staff responsible for the area"),
     BREAK_GLASS_PURPOSE: _l("Emergency"),
+    TRANSFER_PURPOSE: _l("The resident moved"),
 }
 
 
@@ -60,5 +67,5 @@ def disclosures(archive_id):
     rows = [{**item, "at": local(item["at"]), "what": ACTIONS.get(item["action"], item["action"]),
              "why": PURPOSES.get(item["purpose"], item["purpose"])} for item in report["items"]]
     return render_template("audit/disclosures.html", archive_id=archive_id, rows=rows,
-                           township=region_name(archive_id[:9]), village=region_name(archive_id[:12]),
+                           township=region_name(report["township"]), village=region_name(report["village"]),
                            printed=today().isoformat())

@@ -18,6 +18,7 @@ from healthrec.clock import now
 from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from healthrec.regions.codes import ascii_digits
+from healthrec.regions.service import retired_on
 from healthrec.settings import PASSWORD_PROFILES
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
@@ -50,8 +51,13 @@ def check_user_fields(username, role, region):
     elif not ascii_digits(region) or len(region) not in SCOPE_DIGITS[role]:
         lengths = " or ".join(str(n) for n in SCOPE_DIGITS[role])
         errors["region"] = [f"A {role} needs a region code of {lengths} digits, got {region!r}."]
-    elif len(region) >= 6 and not get_db().regions.find_one({"_id": region}, {"_id": 1}):
-        errors["region"] = [f"Region {region} does not exist; import it first."]
+    elif len(region) >= 6:
+        doc = get_db().regions.find_one({"_id": region}, {"valid_to": 1, "successor": 1})
+        if doc is None:
+            errors["region"] = [f"Region {region} does not exist; import it first."]
+        elif retired_on(doc):
+            errors["region"] = [f"Region {region} was retired on {doc['valid_to']}" + (
+                f"; use {doc['successor']}, which took it over." if doc.get("successor") else ".")]
     if errors:
         raise Invalid("The user cannot be created: " + "; ".join(
             f"{k}: {v[0]}" for k, v in errors.items()), errors)
@@ -93,6 +99,22 @@ def _update_user(username, changes, action):
     # Every API token of the user ends with a disable or a new password.
     db.tokens.update_many({"username": username}, {"$set": {"revoked": True}})
     record(None, action, detail={"username": username})
+
+
+def move_users(region, to_region, move_id):
+    """Give the users whose scope is `region` the scope `to_region` instead (a merger hands
+    a retired township's work to its successor); their names, one audit entry each."""
+    db = get_db()
+    moved = []
+    for doc in db.users.find({"region": region}, {"_id": 1}).sort("_id", 1):
+        db.users.update_one({"_id": doc["_id"], "region": region},
+                            {"$set": {"region": to_region, "former_region": region}})
+        # Their tokens carry the old scope: they sign in again (web sessions read the user).
+        db.tokens.update_many({"username": doc["_id"]}, {"$set": {"revoked": True}})
+        record(None, "user.move", region=to_region,
+               detail={"username": doc["_id"], "from": region, "to": to_region, "move": move_id})
+        moved.append(doc["_id"])
+    return moved
 
 
 def disable_user(username):
@@ -185,8 +207,8 @@ def issue_token(user):
 
     The token carries what the services need of its user, so that a request finds both in
     one look-up. That copy stays true because every change to a user revokes all their
-    tokens (`_update_user`); a change made while this token was being issued is caught by
-    reading the user once more after the token is stored.
+    tokens (`_update_user`, `move_users`); a change made while this token was being issued
+    is caught by reading the user once more after the token is stored.
     """
     db = get_db()
     token = secrets.token_urlsafe(32)
@@ -198,8 +220,9 @@ def issue_token(user):
         "user": {"_id": user.username, "role": user.role, "region": user.region, "name": user.name,
                  "session_version": user.session_version},
     })
-    doc = db.users.find_one({"_id": user.username}, {"disabled": 1, "session_version": 1})
-    if doc is None or doc.get("disabled") or doc.get("session_version", 0) != user.session_version:
+    doc = db.users.find_one({"_id": user.username}, {"disabled": 1, "session_version": 1, "role": 1, "region": 1})
+    if doc is None or doc.get("disabled") or doc.get("session_version", 0) != user.session_version or (
+            doc["role"], doc["region"]) != (user.role, user.region):
         db.tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}})
         raise Unauthorized(BAD_LOGIN)
     return token, expires

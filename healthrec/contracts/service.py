@@ -22,7 +22,7 @@ from flask import current_app
 from healthrec.access import consents
 from healthrec.archives import rules as archive_rules
 from healthrec.archives import service as archives
-from healthrec.archives.custody import custody_fields, custody_query
+from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import READ, WRITE
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF, VILLAGE_DOCTOR
@@ -66,7 +66,7 @@ def present(doc, archive):
 def _snapshot(archive):
     """What a contract keeps of its archive for counting: custody, birth date and the
     doctor's key-population flags."""
-    return {**custody_fields(archive["village"]), "birth_date": archive["birth_date"],
+    return {**{name: archive[name] for name in ("village", "township", "county")}, "birth_date": archive["birth_date"],
             "key_populations": archive.get("key_populations", [])}
 
 

@@ -11,8 +11,9 @@ from marshmallow import fields
 from schemas.records.registry import schema_for
 
 # The document's own fields; no form may declare a field of these names.
-META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village",
-        "author", "created_at", "change", "to_township")
+META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village", "township", "county",
+        "recorded_in",
+        "late", "author", "created_at", "change", "to_township")
 
 
 def schema_of(content):

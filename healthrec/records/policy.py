@@ -1,13 +1,14 @@
 """Who may confirm and list referrals. Reading and writing an archive's records follows
 the archive's own scope (`healthrec.archives.policy`)."""
 
+from healthrec.archives.custody import in_scope
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
 CLINICIANS = (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF)
 
 
-def check_receiver(user, referral):
+def check_receiver(user, referral, custody):
     """Only the receiving side confirms a referral's receipt.
 
     That is staff whose region holds the receiving region: the township health centre
@@ -22,7 +23,7 @@ def check_receiver(user, referral):
         raise Forbidden("The receiving side confirms a referral, not the doctor who sent it.")
     if user.covers(to_region):
         return
-    if len(to_region) == 6 and user.role == roles.TOWNSHIP_STAFF and user.covers(referral["village"]):
+    if len(to_region) == 6 and user.role == roles.TOWNSHIP_STAFF and in_scope(user.region, custody):
         return
     raise Forbidden(f"The referral goes to region {to_region}; only staff there confirm it "
                     f"(your region is {user.region}).")

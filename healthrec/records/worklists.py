@@ -6,13 +6,13 @@ from datetime import date
 
 from healthrec.archives import rules as archive_rules
 from healthrec.archives import service as archives
+from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import READ
 from healthrec.audit.log import record, refusals
 from healthrec.clock import today
 from healthrec.db import get_db
 from healthrec.paging import page_of
 from healthrec.records import policy
-from healthrec.regions import service as regions
 
 # Hypertension and diabetes patients are followed up at least every three months.
 FOLLOWUP_MONTHS = 3
@@ -31,7 +31,7 @@ def followups_due(user, village, as_of=None):
     """The village doctor's to-do list: open archives whose hypertension or diabetes
     follow-up is more than three months old (or never made), and residents of 65 and over
     without a checkup this calendar year."""
-    access = archives.authorized(user, READ, village, "followups.due")
+    access = archives.authorized(user, READ, archives.region_custody(village), "followups.due")
     as_of = as_of or today()
     year_start = date(as_of.year, 1, 1)
     db = get_db()
@@ -85,15 +85,12 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
 
 
 def archives_with_service_since(region, since, until=None):
-    """Ids of the archives under `region` (a village, or any prefix) with a service record
-    dated from `since` to `until` (inclusive; default today): the usage rate's "has a
-    conforming service record within the last year". Read from the records themselves, so
-    no denormalised flag can miss a concurrent write; one query per village, each led by
-    the village's equality."""
-    dates = {"$gte": since.isoformat()}
+    """Ids of the archives managed within `region` (a village, township, county or a prefix
+    above) with a service record dated from `since` to `until` (inclusive; default today):
+    the usage rate's "has a conforming service record within the last year". Read from the
+    records themselves, which carry their archive's custody, so no denormalised flag can
+    miss a concurrent write."""
+    query = {**custody_query(region), "current": True, "date": {"$gte": since.isoformat()}}
     if until:
-        dates["$lte"] = until.isoformat()
-    found: set[str] = set()
-    for village in regions.villages_under(region):
-        found.update(get_db().records.distinct("archive_id", {"village": village, "current": True, "date": dates}))
-    return found
+        query["date"]["$lte"] = until.isoformat()
+    return set(get_db().records.distinct("archive_id", query))

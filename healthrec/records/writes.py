@@ -59,7 +59,9 @@ def create_record(user, archive_id, content, idempotency_key=None):
 def create_records(user, archive_id, contents, idempotency_key=None):
     """Append the records of one visit (a checkup with its follow-ups, say) together: one
     scope check, one insert and one audit entry naming them all. (records, created)."""
-    access = archives.archive_for(user, archive_id, WRITE, "record.create")
+    # A closed archive still takes paper forms dated before its closing, marked late.
+    access = archives.archive_for(user, archive_id, WRITE, "record.create",
+                                  dated=max(content["date"] for content in contents))
     for content in contents:
         if content["kind"] == "referral":
             _check_receiving_region(content["to_region"])
@@ -68,7 +70,7 @@ def create_records(user, archive_id, contents, idempotency_key=None):
     record_ids, created = [str(ObjectId()) for _ in contents], True
     if idempotency_key is not None:
         record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
-    docs = new_documents(user, archive_id, access.village, contents, record_ids, now())
+    docs = new_documents(user, archive_id, access.custody, contents, record_ids, now(), access.late)
     ring, db = keyring(), get_db()
     try:
         db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
@@ -79,16 +81,19 @@ def create_records(user, archive_id, contents, idempotency_key=None):
         ids = [doc["_id"] for doc in docs]
         stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
+    custody = archives.follow_custody("records", archive_id, [doc["_id"] for doc in docs], access.custody)
+    docs = [{**doc, **custody} for doc in docs]
     access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
                                           "repeat": not created})
     return [present(doc) for doc in docs], created
 
 
-def new_documents(user, archive_id, village, contents, record_ids, at):
-    """The first versions of new records (plaintext) of an archive of `village`."""
+def new_documents(user, archive_id, custody, contents, record_ids, at, late=False):
+    """The first versions of new records (plaintext) of an archive held in `custody` (its
+    custody fields); `late`: paper forms entered after the archive was closed."""
     return [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
-             "archive_id": archive_id, "village": village, "author": user.username,
-             "created_at": at, **_routing(content), **content}
+             "archive_id": archive_id, **custody, "recorded_in": custody["village"], **({"late": True} if late else {}),
+             "author": user.username, "created_at": at, **_routing(content), **content}
             for record_id, content in zip(record_ids, contents, strict=True)]
 
 
@@ -158,14 +163,16 @@ def amend_record(user, archive_id, record_id, changes, reason):
 
 def receive_referral(user, archive_id, record_id):
     """The receiving side confirms a referral arrived: its status goes sent -> received."""
-    village = archives.custody(archive_id)
+    place = archives.custody(archive_id)
     referral = get_db().records.find_one({"record_id": record_id, "archive_id": archive_id},
                                          sort=[("version", -1)])
     if referral is None or referral["kind"] != "referral":
-        record(user, "referral.receive", outcome="not_found", archive_id=archive_id, region=village)
+        record(user, "referral.receive", outcome="not_found", archive_id=archive_id, region=place["village"],
+               township=place["township"])
         raise NotFound(f"Archive {archive_id} has no referral {record_id}.")
-    with refusals(user, "referral.receive", archive_id=archive_id, region=referral["village"]):
-        policy.check_receiver(user, referral)
+    with refusals(user, "referral.receive", archive_id=archive_id, region=place["village"],
+                  township=place["township"]):
+        policy.check_receiver(user, referral, place)
     if referral["status"] != "sent":
         raise Conflict(f"Referral {record_id} was already received by {referral['received_by']} "
                        f"at {referral['received_at']}.")
@@ -201,7 +208,8 @@ def _new_version(access, old, content, change):
     """Insert the version after `old` (plaintext) with `content`; Conflict when another
     change of the same version got there first."""
     record_id, version = old["record_id"], old["version"] + 1
-    doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "author", "created_at")},
+    doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "township", "county", "recorded_in",
+                                           "late", "author", "created_at") if name in old},
            "_id": f"{record_id}.{version}", "version": version, "previous": old["version"], "current": True,
            "change": change, **_routing(content), **content}
     ring = keyring()
@@ -218,7 +226,8 @@ def _new_version(access, old, content, change):
                        f"{version}); read it again and repeat your change if it is still needed.",
                        current_version=version) from None
     _retire_older(db, old["archive_id"], record_id, version)
-    return doc
+    held = {name: doc[name] for name in archives.CUSTODY if name in doc}
+    return {**doc, **archives.follow_custody("records", old["archive_id"], [doc["_id"]], held)}
 
 
 def _retire_older(db, archive_id, record_id, version):

@@ -3,6 +3,22 @@
 import unicodedata
 
 LEVELS = {6: "county", 9: "township", 12: "village"}
+KINDS = ("urban", "rural", "other")
+
+# What a village segment (digits 10-12) says about the village, by the rule a county's
+# codes follow (HEALTHREC_VILLAGE_CODES): the health-archive rule of the provincial plan,
+# or the statistical division codes (统计用区划代码) many counties actually hold, where
+# 001-199 are residents' committees, 200-399 village committees, 400-499 and 500-599 the
+# bodies treated like them.
+VILLAGE_RULES = {
+    "archive": ((1, 99, "urban"), (101, 199, "rural"), (901, 999, "other")),
+    "statistical": ((1, 199, "urban"), (200, 399, "rural"), (400, 499, "urban"), (500, 599, "rural")),
+}
+RULE_NAMES = {
+    "archive": "001-099 (residents' committee, urban), 101-199 (village committee, rural) or 901-999 (other)",
+    "statistical": "001-199 (residents' committee, urban), 200-399 (village committee, rural), 400-499 "
+                   "(like a residents' committee) or 500-599 (like a village committee)",
+}
 
 
 class RegionCodeError(ValueError):
@@ -30,18 +46,14 @@ def level_of(code):
 
 
 def parent_of(code):
+    """The parent its code names; a merger may have given a village another (see regions.service)."""
     return code[:-3] if len(code) > 6 else None
 
 
-def village_kind(code):
-    """Urban residents' committee, rural village committee or other, from the segment."""
+def village_kind(code, rule="archive"):
+    """Urban, rural or other: the guess the village segment allows under `rule`."""
     segment = int(code[9:12])
-    if 1 <= segment <= 99:
-        return "urban"
-    if 101 <= segment <= 199:
-        return "rural"
-    if 901 <= segment <= 999:
-        return "other"
-    raise RegionCodeError(
-        f"{code}: village segment {code[9:12]} is not allowed; use 001-099 (residents' committee,"
-        " urban), 101-199 (village committee, rural) or 901-999 (other).")
+    for low, high, kind in VILLAGE_RULES[rule]:
+        if low <= segment <= high:
+            return kind
+    raise RegionCodeError(f"{code}: village segment {code[9:12]} is not allowed; use {RULE_NAMES[rule]}.")

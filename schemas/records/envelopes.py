@@ -75,7 +75,11 @@ class RecordMeta(Schema):
     version = fields.Integer()
     current = fields.Boolean(metadata={"description": "false for a superseded version"})
     archive_id = fields.String()
-    village = fields.String()
+    village = fields.String(metadata={"description": "custody: the village managing the archive now"})
+    recorded_in = fields.String(metadata={"description": "the village that managed the archive when the record "
+                                                         "was made"})
+    late = fields.Boolean(metadata={"description": "entered after the archive was closed, from a paper form "
+                                                   "dated before"})
     author = fields.String()
     created_at = fields.DateTime()
     change = fields.Nested(Change, metadata={"description": "what made this version (versions after the first)"})
