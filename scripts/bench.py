@@ -378,7 +378,8 @@ def write(path, args, runs, started, load_before):
         "",
         "So on this dev database a list grows with the matching rows, as it should, but not below that cost; "
         "MongoDB serves the same queries from the declared indexes (`healthrec/db.py`), reading 50 index "
-        "entries for a page and counting index keys. Reads by `_id`, timelines and creations grow with neither.",
+        "entries for a page and counting index keys. On PostgreSQL, reads by `_id`, timelines and creations grow "
+        "with neither.",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
