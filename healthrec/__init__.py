@@ -77,6 +77,7 @@ def register_blueprints(app, api):
     from healthrec.audit.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
     from healthrec.health import bp as health
+    from healthrec.metrics.api import blp as metrics_api
     from healthrec.records.api import blp as records_api
     from healthrec.regions.api import blp as regions_api
     from healthrec.web.views import bp as web
@@ -84,7 +85,7 @@ def register_blueprints(app, api):
     app.register_blueprint(health)
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
-    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api):
+    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, metrics_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

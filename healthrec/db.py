@@ -57,6 +57,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("status", ASCENDING), ("_id", ASCENDING)], {}),
         ([("review.verdict", ASCENDING), ("_id", ASCENDING)], {}),
+        # Indicators: the archives of a region created by a day.
+        ([("village", ASCENDING), ("created_at", ASCENDING)], {}),
+        ([("township", ASCENDING), ("created_at", ASCENDING)], {}),
+        ([("county", ASCENDING), ("created_at", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
@@ -70,6 +74,19 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("date", DESCENDING)], {}),
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
+    # Verification samples: the grant look-up by drawn archive, a user's samples newest
+    # first; results by sample, and by custody level and day for the indicators.
+    "samples": [
+        ([("archives", ASCENDING)], {}),
+        ([("checkers", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("created_by", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
+    "sample_results": [
+        ([("sample", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("checked_on", ASCENDING)], {}),
     ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],

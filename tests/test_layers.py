@@ -14,6 +14,7 @@ SERVICES = {
     "healthrec.demo", "healthrec.archives.locks",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
+    "healthrec.metrics.indicators", "healthrec.metrics.samples",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -21,6 +22,7 @@ CORE = {
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
     "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
+    "healthrec.metrics.rates", "healthrec.metrics.exports",
 }
 
 

@@ -5,6 +5,7 @@ import io
 
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
+from healthrec.ids import prefix_range
 from healthrec.regions.codes import RegionCodeError, level_of, parent_of, village_kind
 
 
@@ -31,6 +32,11 @@ def present(doc):
 
 def children(code):
     return [present(doc) for doc in get_db().regions.find({"parent": code}).sort("_id", 1)]
+
+
+def within(prefix):
+    """{code: region} of every region whose code starts with `prefix`, itself included."""
+    return {doc["_id"]: present(doc) for doc in get_db().regions.find({"_id": prefix_range(prefix)})}
 
 
 def parse_rows(text):
