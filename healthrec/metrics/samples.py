@@ -57,8 +57,9 @@ def draw(user, region, size, seed=None, checkers=None, due=None):
     if not today() <= due <= today() + timedelta(days=longest):
         raise _invalid("due", f"Give a last day from today to {(today() + timedelta(days=longest)).isoformat()} "
                               f"(at most {longest} days away).")
-    checkers = sorted(set(checkers or [user.username]))
-    _check_checkers(checkers, region)
+    checkers = checkers or [user.username]
+    _check_checkers(checkers, region)  # errors name the places the client sent them at
+    checkers = sorted(set(checkers))
     codes = [doc["_id"] for doc in get_db().archives.find({**custody_query(region), "status": "open"},
                                                           {"_id": 1}).sort("_id", 1)]
     if size > len(codes):
