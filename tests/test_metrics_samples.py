@@ -22,6 +22,7 @@ from tests.factories import (
     make_record,
     record_body,
 )
+from tests.querycheck import unsupported, watched
 
 
 def archives(client, headers, count, first=0, village=VILLAGE):
@@ -201,3 +202,21 @@ def test_bad_results_are_422_and_write_nothing(client, db, people):
         assert list(response.get_json()["errors"]) == [field], body
     assert db.sample_results.count_documents({}) == 0
     assert client.get("/api/v1/metrics/samples/nosuchsample", headers=people["sup"]).status_code == 404
+
+
+def test_every_sample_query_has_a_supporting_index(app, client, devdb, people):
+    made = archives(client, people["doc"], 2)
+    people["staff"]
+    with watched(app, devdb) as listener:
+        sample = draw_sample(client, people["sup"], TOWNSHIP, 1, checkers=["sup", "staff"])
+        (drawn,) = sample["archives"]
+        read(client, people["sup"], drawn)
+        read(client, people["sup"], next(code for code in made if code != drawn))
+        check(client, people["staff"], sample["id"], drawn)
+        client.get(f"/api/v1/metrics/samples/{sample['id']}", headers=people["sup"])
+        client.get("/api/v1/metrics/samples", query_string={"status": "open"}, headers=people["staff"])
+        client.post(f"/api/v1/metrics/samples/{sample['id']}/close", headers=people["sup"])
+        read(client, people["sup"], drawn)
+    ours = ("samples", "sample_results", "archives", "users", "access_events")
+    assert {collection for collection, _query, _sort in listener.shapes(ours)} == set(ours)
+    assert unsupported(listener, ours) == []

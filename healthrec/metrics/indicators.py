@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 
 from healthrec.archives.custody import custody_query
-from healthrec.archives.rules import ELDERLY_AGE, age_on
+from healthrec.archives.rules import CHRONIC, ELDERLY_AGE, age_on
 from healthrec.audit.log import refusals
 from healthrec.clock import CHINA, today
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
 from healthrec.metrics import policy, samples
-from healthrec.metrics.rates import CHRONIC, coverage_target, figures
+from healthrec.metrics.rates import coverage_target, figures
 from healthrec.records import worklists
 from healthrec.regions import service as regions
 

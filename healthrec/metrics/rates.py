@@ -8,14 +8,13 @@ half up, and null where there is nothing to divide by.
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
+from healthrec.archives.rules import CHRONIC
+
 TENTH = Decimal("0.1")
 
 # Coverage (建档率) targets in the programme's first, second and third year; from the third
 # year on the last one holds. Villages of kind "other" have none.
 COVERAGE_TARGETS = {"urban": (30, 40, 50), "rural": (5, 20, 30)}
-
-# The two chronic populations whose management the indicators follow.
-CHRONIC = ("hypertension", "diabetes")
 
 
 def rate(part, whole):
@@ -38,12 +37,12 @@ def target(coverage, goal):
     return {"rate": goal, "met": None if goal is None or coverage is None else coverage >= goal}
 
 
-def figures(population, counts: Counter, goal=None):
-    """The indicators of one region (or part of one) from its population and counts."""
+def figures(residents, counts: Counter, goal=None):
+    """The indicators of one region (or part of one) from its resident population and counts."""
     archived = counts["archived"]
-    coverage = rate(archived, population)
+    coverage = rate(archived, residents)
     result = {
-        "population": population,
+        "population": residents,
         "archived": archived,
         "coverage_rate": coverage,
         "complete": counts["complete"],
@@ -62,10 +61,10 @@ def figures(population, counts: Counter, goal=None):
             "management_rate": rate(counts["elderly_checked_up"], counts["elderly"]),
         },
     }
-    for population_ in CHRONIC:
-        patients, managed = counts[population_], counts[f"{population_}_managed"]
-        standardised, controlled = counts[f"{population_}_standardised"], counts[f"{population_}_controlled"]
-        result[population_] = {
+    for population in CHRONIC:
+        patients, managed = counts[population], counts[f"{population}_managed"]
+        standardised, controlled = counts[f"{population}_standardised"], counts[f"{population}_controlled"]
+        result[population] = {
             "archived": patients, "managed": managed, "standardised": standardised, "controlled": controlled,
             "standardised_rate": rate(standardised, patients), "control_rate": rate(controlled, managed),
         }

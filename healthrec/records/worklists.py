@@ -17,7 +17,6 @@ from healthrec.records import policy
 
 # Hypertension and diabetes patients are followed up at least every three months.
 FOLLOWUP_MONTHS = 3
-CHRONIC = ("hypertension", "diabetes")
 
 
 def _add_months(day, months):
@@ -44,7 +43,7 @@ def followups_due(user, village, as_of=None):
     items: list[dict] = []
     for doc in db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1)):
         reasons = []  # (reason, last day, due since)
-        for population in CHRONIC:
+        for population in archive_rules.CHRONIC:
             if population in doc.get("key_populations", []):
                 seen_on = last.get((doc["_id"], population))
                 due = seen_on and _add_months(seen_on, FOLLOWUP_MONTHS)
@@ -111,7 +110,7 @@ def chronic_followups(region, since, until):
     """{(archive id, population): [(date, method, control), ...]}: the hypertension and
     diabetes follow-ups of archives under `region` dated from `since` to `until`, one entry
     per distinct day, method and result (two identical forms of one visit are one follow-up)."""
-    match = _of_region(region, since, until, kind="followup", population={"$in": list(CHRONIC)})
+    match = _of_region(region, since, until, kind="followup", population={"$in": list(archive_rules.CHRONIC)})
     key = {"archive": "$archive_id", "population": "$population", "date": "$date", "method": "$method",
            "control": "$control"}
     found: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] = {}
