@@ -18,11 +18,11 @@ FILES = {
 
 @blp.route("/coverage")
 @blp.arguments(CoverageQuery, location="query")
-@blp.response(200, Coverage, description="The figures; with format=xlsx or csv the same table as a file")
+@blp.response(200, Coverage, description="The figures as JSON; with format=xlsx or csv the same table as an Excel "
+                                         "workbook (application/vnd.openxmlformats-officedocument.spreadsheetml."
+                                         "sheet) or a CSV (text/csv, UTF-8 with a byte-order mark)")
 @blp.alt_response(403, description="Outside your region")
 @blp.alt_response(404, description="No such region")
-@blp.doc(responses={"200": {"content": {kind: {"schema": {"type": "string", "format": "binary"}}
-                                        for kind, _make in FILES.values()}}})
 def coverage(query):
     """The indicators of a region and of each region one level down, as of a day."""
     table = indicators.coverage(current_user, query.get("region"), query.get("as_of"), query.get("period"))
