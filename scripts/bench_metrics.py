@@ -167,6 +167,11 @@ def main():
     sizes = [int(size) for size in args.sizes.split(",")]
     supervisor = User({"_id": "bench.supervisor", "role": SUPERVISOR, "region": COUNTY})
 
+    server = "MONGO_URI server" if os.environ.get("MONGO_URI") else (
+        f"FerretDB dev database ({os.environ.get('HEALTHREC_DEVDB_BACKEND') or 'postgresql'})")
+    print(f"metrics benchmark on the {server}: the county table ({COUNTY}, 5 townships, 36 villages), "
+          f"{args.rounds} rounds, medians")
+    print("  archives   records   service s   raw s   ratio   (archived, active, coverage %)", flush=True)
     figures = []
     with database() as uri:
         name = "bench_" + uuid.uuid4().hex[:10]
@@ -180,30 +185,22 @@ def main():
                 county = County(db, args.records)
                 as_of = today()
                 for size in sizes:
-                    started = time.perf_counter()
                     county.grow_to(size)
-                    loaded = time.perf_counter() - started
                     table = indicators.coverage(supervisor, COUNTY, as_of)
                     service, raw = [], []
                     for _ in range(args.rounds):
                         service.append(timed(lambda: indicators.coverage(supervisor, COUNTY, as_of)))
                         raw.append(timed(lambda: raw_table(db, as_of)))
-                    figures.append((size, db.records.estimated_document_count(), statistics.median(service),
-                                    statistics.median(raw), loaded, table))
+                    figures.append((size, statistics.median(service), statistics.median(raw)))
+                    print(f"  {size:8d}  {db.records.estimated_document_count():8d}   {figures[-1][1]:9.2f}  "
+                          f"{figures[-1][2]:6.2f}   {figures[-1][1] / figures[-1][2]:5.2f}   "
+                          f"({table['archived']}, {table['active']}, {table['coverage_rate']})", flush=True)
         finally:
             client_for(uri).drop_database(name)
 
-    server = "MONGO_URI server" if os.environ.get("MONGO_URI") else (
-        f"FerretDB dev database ({os.environ.get('HEALTHREC_DEVDB_BACKEND') or 'postgresql'})")
-    print(f"metrics benchmark on the {server}: the county table ({COUNTY}, {len(county.villages)} villages in "
-          f"5 townships), {args.rounds} rounds, medians")
-    print("  archives   records   service s   raw s   ratio   (archived, active, coverage %)")
-    for size, records, service_s, raw_s, _loaded, table in figures:
-        print(f"  {size:8d}  {records:8d}   {service_s:9.2f}  {raw_s:6.2f}   {service_s / raw_s:5.2f}   "
-              f"({table['archived']}, {table['active']}, {table['coverage_rate']})")
-    first, last = figures[0], figures[-1]
-    print(f"  growth {first[0]} -> {last[0]} archives ({last[0] / first[0]:.0f}x): service "
-          f"{last[2] / first[2]:.1f}x, raw {last[3] / first[3]:.1f}x")
+    (first, service_first, raw_first), (last, service_last, raw_last) = figures[0], figures[-1]
+    print(f"  growth {first} -> {last} archives ({last / first:.0f}x): service {service_last / service_first:.1f}x, "
+          f"raw {raw_last / raw_first:.1f}x")
     print("  (service = the queries plus joining archives and records by id in Python, counting per village, "
           "summing up and the rates; raw = the same queries, results fetched and dropped)")
 
