@@ -8,9 +8,10 @@ from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import crypto, db, errors, settings
+from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
+from healthrec.regions.codes import normalized
 
 
 def create_app(config=None):
@@ -20,6 +21,7 @@ def create_app(config=None):
     values = settings.finalise(values)
 
     app = Flask(__name__)
+    app.json = bodies.StrictJSONProvider(app)
     app.config.update(values)
     app.config.update(
         SECRET_KEY=values["SECRET_KEY"],
@@ -59,6 +61,14 @@ def create_app(config=None):
     })
 
     register_blueprints(app, api)
+
+    @app.url_value_preprocessor
+    def normalize_codes(endpoint, values):
+        # Codes typed on a phone come in full-width digits; every later check accepts only
+        # ASCII digits, so the one form the service keeps is made here, for every route.
+        for name in ("archive_id", "code"):
+            if values and name in values:
+                values[name] = normalized(values[name])
     register_auth(app)
     register_cli(app)
 
@@ -76,6 +86,7 @@ def register_blueprints(app, api):
     from healthrec.audit.api import blp as audit_api
     from healthrec.audit.views import bp as audit_web
     from healthrec.auth.api import blp as auth_api
+    from healthrec.contracts.api import blp as contracts_api
     from healthrec.health import bp as health
     from healthrec.metrics.api import blp as metrics_api
     from healthrec.records.api import blp as records_api
@@ -85,7 +96,8 @@ def register_blueprints(app, api):
     app.register_blueprint(health)
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
-    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, metrics_api):
+    for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, contracts_api,
+                      metrics_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 
@@ -100,6 +112,7 @@ def register_auth(app):
         # authenticate itself, never inherit the previous request's user.
         g.pop("_login_user", None)
 
+    app.before_request(bodies.check)
     app.before_request(api.require_user)
 
     @login_manager.user_loader

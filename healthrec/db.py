@@ -75,6 +75,18 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
+    # Family-doctor teams of a township; an archive's contracts (the newest is the current
+    # one); contracts in force on a day by custody level or team (renewal lists, contracted
+    # share per village).
+    "teams": [([("township", ASCENDING), ("_id", ASCENDING)], {})],
+    "contracts": [
+        ([("archive_id", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("township", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("county", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
+    ],
+    "contract_events": [],
     # Verification samples: the grant look-up by drawn archive, a user's samples newest
     # first; results by sample, and by custody level and day for the indicators.
     "samples": [

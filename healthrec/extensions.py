@@ -16,8 +16,14 @@ class Api(SmorestApi):
         return errors.from_http_exception(error)
 
 
+LANGUAGES = ("zh", "en")
+
+
 def select_locale():
-    return request.cookies.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
+    # Chinese whatever the browser says: the staff's machines are often set up in English.
+    # The cookie is whatever the client sends, and an unknown language would break every page.
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in LANGUAGES else "zh"
 
 
 babel = Babel()

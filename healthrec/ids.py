@@ -12,7 +12,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from healthrec import clock
-from healthrec.regions.codes import RegionCodeError, level_of, village_kind
+from healthrec.regions.codes import RegionCodeError, ascii_digits, level_of, normalized, village_kind
 
 
 class ArchiveCodeError(ValueError):
@@ -45,7 +45,7 @@ class CodeLayout:
 
     def parse(self, code):
         """(village code, serial) of a well-formed archive code."""
-        if not isinstance(code, str) or not code.isdigit() or len(code) != self.length:
+        if not ascii_digits(code) or len(code) != self.length:
             raise ArchiveCodeError(
                 f"{code!r} is not an archive code: it has {self.length} digits, the 12-digit "
                 f"village code followed by a {self.serial_digits}-digit serial.")
@@ -101,10 +101,10 @@ def parse_id_card(text, today=None):
     renamed and renumbered (宁陵县 was 412324 before 1997), and stdnum's table is not
     complete, so a real card may carry a code it does not know.
     """
-    number = "".join((text or "").split()).upper()  # "x" is often typed for "X"
+    number = normalized(text or "").upper()  # "x" is often typed for "X"
     if len(number) != 18:
         raise IdCardError(f"An ID card number has 18 characters; this one has {len(number)}.")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not ascii_digits(number[:17]) or not (ascii_digits(number[17]) or number[17] == "X"):
         raise IdCardError("An ID card number is 17 digits followed by a digit or X.")
     if number[17] != ric.calc_check_digit(number):
         raise IdCardError("The check digit (last character) does not match the other 17: "

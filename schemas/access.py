@@ -97,8 +97,11 @@ class AccessRequestList(Page):
 class Consent(Schema):
     id = fields.String()
     archive_id = fields.String()
-    kind = fields.String(metadata={"enum": ["enrolment", "access"]})
+    kind = fields.String(metadata={"enum": ["enrolment", "access", "contract"]})
     request_id = fields.String(metadata={"description": "The access request, for kind access."})
+    contract_id = fields.String(metadata={"description": "The family-doctor contract, for kind contract."})
+    step = fields.String(metadata={"enum": ["sign", "renew", "terminate"],
+                                   "description": "For kind contract: what the consent was given to."})
     purpose = fields.String()
     decision = fields.String(metadata={"enum": ["granted", "refused", "withdrawn"]})
     given_by = fields.String()

@@ -143,6 +143,9 @@ class Archive(ArchiveSummary):
     allergies = fields.List(fields.String(), allow_none=True)
     disabilities = fields.List(fields.String(), allow_none=True)
     closed = fields.Nested(Closure, allow_none=True)
+    established_on = fields.Date(allow_none=True, metadata={
+        "description": "建档日期: the day the archive was made; for an archive brought in from paper, "
+                       "the day on the paper"})
     created_at = fields.DateTime()
     created_by = fields.String()
     updated_at = fields.DateTime()

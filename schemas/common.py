@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, fields
 
 from healthrec.ids import ArchiveCodeError, site_layout
+from healthrec.regions.codes import normalized
 
 
 class ArchiveId(fields.String):
@@ -15,7 +16,7 @@ class ArchiveId(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
+        code = normalized(super()._deserialize(value, attr, data, **kwargs))
         try:
             site_layout().parse(code)
         except ArchiveCodeError as error:

@@ -6,6 +6,8 @@ imported from here. Everything but the users goes through the HTTP API, as clien
 import random
 from datetime import date, timedelta
 
+from openpyxl import Workbook
+
 from healthrec import create_app
 from healthrec.auth import service as auth
 from healthrec.clock import today
@@ -236,6 +238,65 @@ def granted(client, people, archive_id, who="sup"):
     consented = step(client, people["doc"], created["id"], "consent", SELF_SIGNED)
     assert consented.get_json()["status"] == "active", consented.get_json()
     return created
+
+
+# --- Legacy import files ---------------------------------------------------------------
+
+def legacy_row(n=0, serial=None, village=VILLAGE, **changes):
+    """A row of an import file, by Chinese header, for resident `n` (see `resident`): archive
+    number `serial` (default n + 1) of `village`, established on paper in 2012. A change to
+    None leaves the cell empty."""
+    body = resident(n)
+    row = {"档案编号": code(serial or n + 1, village), "姓名": body["name"], "性别": "女",
+           "出生日期": body["birth_date"], "身份证号": body["id_card"], "建档日期": "2012-05-20",
+           "联系电话": body["phone"], "现住址": body["address"], "药物过敏史": "无"}
+    row.update(changes)
+    return row
+
+
+def import_file(path, rows, encoding="utf-8"):
+    """Write `rows` (dicts by header) as a CSV file or, for a path ending .xlsx, an Excel
+    workbook whose cells keep the values' types; the path."""
+    header = list(dict.fromkeys(name for row in rows for name in row))
+    table = [header] + [[row.get(name) for name in header] for row in rows]
+    if str(path).endswith(".xlsx"):
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        for line in table:
+            sheet.append(line)
+        workbook.save(path)
+    else:
+        text = "\n".join(",".join("" if cell is None else str(cell) for cell in line) for line in table)
+        path.write_bytes((text + "\n").encode(encoding))
+    return path
+
+
+# --- Family-doctor teams and contracts ----------------------------------------------------
+
+def make_team(client, headers, members=("village101",), township=TOWNSHIP, lead="township101",
+              name="柳河镇第一家庭医生团队"):
+    """The id of a new family-doctor team (lead township101, by default with village101)."""
+    response = client.post("/api/v1/teams", headers=headers, json={
+        "township": township, "name": name, "lead": lead, "members": list(members)})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+SIGNED = {"given_by": "self", "method": "signature"}
+
+
+def sign_contract(client, headers, archive_id, team, package="basic", **changes):
+    """Sign a contract for the archive's resident (their own signature); the response."""
+    body = {"team": team, "package": package, "consent": SIGNED, **changes}
+    return client.post(f"/api/v1/archives/{archive_id}/contracts", headers=headers, json=body)
+
+
+def make_contract(client, headers, archive_id, team, **changes):
+    """The new contract, as the service answered it."""
+    response = sign_contract(client, headers, archive_id, team, **changes)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
 
 
 # --- Indicators and verification samples -----------------------------------------------

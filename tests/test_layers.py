@@ -9,19 +9,21 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("core", "policy", "services", "views")
 
 # Modules whose name does not say their layer.
-VIEWS = {"healthrec", "healthrec.cli", "healthrec.health"}
+VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies"}
 SERVICES = {
-    "healthrec.demo", "healthrec.archives.locks",
+    "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
+    "healthrec.contracts.teams",
     "healthrec.metrics.indicators", "healthrec.metrics.samples",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
-    "healthrec.ids", "healthrec.paging", "healthrec.extensions",
+    "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
     "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
+    "healthrec.contracts.rules", "healthrec.contracts.changes",
     "healthrec.metrics.rates", "healthrec.metrics.exports",
 }
 

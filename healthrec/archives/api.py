@@ -37,7 +37,7 @@ def if_match_version(archive_id):
         return None  # "*" would match any version and so protect nothing
     for tag in request.if_match.as_set():
         code, _, version = tag.rpartition(".")
-        if code == archive_id and version.isdigit():
+        if code == archive_id and version.isascii() and version.isdigit():
             return int(version)
     return 0
 

@@ -5,7 +5,8 @@ FerretDB has no transactions, and a filtered update there is read-then-write: tw
 writers filtering on the same `version` both succeed. An insert of a taken `_id` fails on
 both servers, so it serialises writers instead:
 
-- the archive code: the archive itself is inserted under the next serial of its village;
+- the archive code: the archive itself is inserted under the next serial of its village
+  (or, brought in from paper, under the number it has);
 - the person: `identities` holds the ID card's blind index before its archive is written;
 - each version of an archive: `archive_versions` holds "<archive id>:<version>" before
   the archive is updated to that version.
@@ -61,14 +62,35 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    if hint is None:
-        try:
-            db.archive_serials.insert_one({"_id": village, "last": serial})
-            return doc
-        except DuplicateKeyError:
-            pass  # another creator made the hint first
-    db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
+    _raise_hint(db, village, serial)
     return doc
+
+
+def insert_at(layout, code, build):
+    """Insert `build(code)` under `code`, a number the archive already has (a paper
+    archive's); the document. Numbering in its village continues after it.
+
+    Raises Conflict when another archive has the number.
+    """
+    db = get_db()
+    village, serial = layout.parse(code)
+    doc = build(code)
+    try:
+        db.archives.insert_one(doc)
+    except DuplicateKeyError:
+        raise Conflict(f"Archive number {code} belongs to another archive already.") from None
+    _raise_hint(db, village, serial)
+    return doc
+
+
+def _raise_hint(db, village, serial):
+    """Move the village's serial hint up to `serial`, never down."""
+    if db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}}).matched_count:
+        return
+    try:
+        db.archive_serials.insert_one({"_id": village, "last": serial})
+    except DuplicateKeyError:  # another writer made the hint meanwhile
+        db.archive_serials.update_one({"_id": village}, {"$max": {"last": serial}})
 
 
 # --- One archive per person ------------------------------------------------------------
@@ -77,6 +99,12 @@ def identity_holder(bi, village):
     """The archive of `village` holding the ID card with blind index `bi`, if any."""
     return get_db().archives.find_one({"village": village, "id_card_bi": bi, **HOLDS_IDENTITY},
                                       {"village": 1})
+
+
+def card_holder(bi):
+    """The id of the archive, of any village, that holds the ID card with blind index `bi`."""
+    doc = get_db().archives.find_one({"id_card_bi": bi, **HOLDS_IDENTITY}, {"_id": 1})
+    return doc and doc["_id"]
 
 
 def _orphan_identity(lock, cutoff):

@@ -11,11 +11,14 @@ from healthrec.access.grants import active_grant
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
-CREATE, READ, WRITE, REVIEW = "create", "read", "write", "review"
+CREATE, READ, WRITE, REVIEW, IMPORT = "create", "read", "write", "review", "import"
 
+# IMPORT brings in archives kept on paper (`flask archives import`). Administrators may
+# run it for their region: it writes what the county already holds and shows them none of it.
 ALLOWED = {
-    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE},
-    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW},
+    roles.VILLAGE_DOCTOR: {CREATE, READ, WRITE, IMPORT},
+    roles.TOWNSHIP_STAFF: {CREATE, READ, WRITE, REVIEW, IMPORT},
+    roles.ADMIN: {IMPORT},
 }
 
 HOW_TO_REQUEST = ("file an access request (POST /api/v1/access-requests) with the township health "
@@ -52,10 +55,10 @@ def authorize(user, action, region, archive_id=None):
 
 
 def _by_jurisdiction(user, action, region, archive_id):
-    if user.role == roles.ADMIN:
+    if user.role == roles.ADMIN and action != IMPORT:
         raise Forbidden("Administrators manage users, regions and keys; they do not see resident archives.")
     target = f"archive {archive_id}" if archive_id else f"the archives of {region}"
-    if user.role == roles.SUPERVISOR:
+    if user.role == roles.SUPERVISOR and action != IMPORT:
         raise Forbidden(f"Supervisors see indicators, not identifiable archives. To use {target}, "
                         + HOW_TO_REQUEST)
     if action not in ALLOWED.get(user.role, ()):
@@ -63,8 +66,8 @@ def _by_jurisdiction(user, action, region, archive_id):
             raise Forbidden("Only township health centre staff review archives.")
         raise Forbidden(f"The role {user.role} cannot {action} archives.")
     if not user.covers(region):
-        if action == CREATE:
-            raise Forbidden(f"You can create archives only in villages within your region {user.region}; "
+        if action in (CREATE, IMPORT):
+            raise Forbidden(f"You can {action} archives only in villages within your region {user.region}; "
                             f"{region} is outside it.")
         raise Forbidden(f"{region} is outside your region {user.region}. To use {target}, " + HOW_TO_REQUEST)
     return JURISDICTION

@@ -14,7 +14,7 @@ from flask import current_app
 from healthrec.access import consents
 from healthrec.archives import locks, rules
 from healthrec.archives.custody import custody_fields, custody_query
-from healthrec.archives.policy import CREATE, READ, REVIEW, WRITE, authorize
+from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
 from healthrec.clock import now, today
@@ -145,6 +145,7 @@ def present(doc, plain=None):
     return {
         **{name: plain.get(name) for name in rules.EDITABLE},
         "id": doc["_id"], "village_code": doc["village"], "status": doc["status"],
+        "established_on": date.fromisoformat(doc["established_on"]) if doc.get("established_on") else None,
         "key_populations": sorted(set(plain.get("key_populations", [])) | set(derived)),
         "completeness": doc["completeness"], "review": _note(doc, "review"),
         "closed": _note(doc, "closed"), "version": doc["version"],
@@ -209,8 +210,11 @@ def _invalid(what, errors):
 def _check_village(village):
     try:
         regions.get_region(village)
-    except (Invalid, NotFound) as error:
+    except Invalid as error:
         raise Invalid(error.detail, {"village_code": [error.detail]}) from None
+    except NotFound:
+        message = f"There is no village {village}; an administrator adds villages with `flask regions import`."
+        raise Invalid(message, {"village_code": [message]}) from None
 
 
 def _doctor_problem(user, username, village):
@@ -225,12 +229,16 @@ def _doctor_problem(user, username, village):
     return None
 
 
-def _check(user, plain, village, doctor_changed=True):
+def _check(user, plain, village, doctor_changed=True, established_on=None):
     """Normalise and check a whole archive; (ID card or None, warnings) or Invalid."""
     plain["name"] = plain["name"].strip()
     errors, warnings, card = rules.check(plain, today(), current_app.config["CHILD_MAX_AGE"])
     if not plain["name"]:
         errors["name"] = ["The name is empty."]
+    if established_on and established_on > today():
+        errors["established_on"] = ["The day the archive was established lies in the future."]
+    elif established_on and established_on < plain["birth_date"]:
+        errors["established_on"] = ["The day the archive was established is before the resident's birth date."]
     if plain.get("responsible_doctor") and doctor_changed:
         problem = _doctor_problem(user, plain["responsible_doctor"], village)
         if problem:
@@ -261,36 +269,59 @@ def _lock_identity(user, bi, village, audit_as):
                    existing_id=holder["_id"])
 
 
-def create_archive(user, data):
-    """Create an archive from the fields of ArchiveCreate; (archive, warnings)."""
+def check_new(user, data, established_on=None):
+    """A new archive (the fields of ArchiveCreate) normalised and checked as creation checks
+    it, writing nothing: (plaintext, ID card or None, warnings). Raises Invalid."""
     village = data["village_code"]
-    access = authorized(user, CREATE, village, "archive.create")
     _check_village(village)
     plain = {name: data[name] for name in rules.EDITABLE if data.get(name) is not None}
     if "responsible_doctor" not in plain and user.role == roles.VILLAGE_DOCTOR:
         plain["responsible_doctor"] = user.username
-    card, warnings = _check(user, plain, village)
+    card, warnings = _check(user, plain, village, established_on=established_on)
+    return plain, card, warnings
+
+
+def create_archive(user, data, *, code=None, established_on=None):
+    """Create an archive from the fields of ArchiveCreate; (archive, warnings).
+
+    It is numbered with the next serial of its village, unless it is a paper archive
+    brought in (`flask archives import`): then it keeps its number `code` and the day
+    `established_on` it was made, and the step is an import rather than a creation.
+    """
+    village = data["village_code"]
+    action = IMPORT if code else CREATE
+    audit_as = f"archive.{action}"
+    access = authorized(user, action, village, audit_as)
+    layout = site_layout()
+    if code and layout.village_of(code) != village:
+        raise Invalid(f"Archive number {code} is not of village {village}.",
+                      {"village_code": [f"Give {layout.village_of(code)}."]})
+    plain, card, warnings = check_new(user, data, established_on)
     bi = card_index(card.number) if card else None
     if bi:
-        _lock_identity(user, bi, village, "archive.create")
+        _lock_identity(user, bi, village, audit_as)
     at = now()
     fixed = {
         **custody_fields(village), "status": "open", "version": 1,
         "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
+        "established_on": (established_on or today()).isoformat(),
         "key_populations": plain["key_populations"],
         "responsible_doctor": plain.get("responsible_doctor"),
         "completeness": rules.completeness(plain, today()),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
     }
+
+    def build(number):
+        return {"_id": number, **fixed, **_sealed(number, plain, rules.SEALED)}
+
     try:
-        doc = locks.insert_numbered(site_layout(), village, lambda code: {
-            "_id": code, **fixed, **_sealed(code, plain, rules.SEALED)})
+        doc = locks.insert_at(layout, code, build) if code else locks.insert_numbered(layout, village, build)
     except Exception:
         if bi:
             locks.release_identity(bi, village)
         raise
-    record(user, "archive.create", archive_id=doc["_id"], region=village, purpose=access.purpose,
+    record(user, audit_as, archive_id=doc["_id"], region=village, purpose=access.purpose,
            grant=access.grant, detail={"version": 1})
     if data.get("enrolment_consent"):
         # Whoever may create an archive in the village may record its enrolment consent.

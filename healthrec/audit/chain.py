@@ -37,7 +37,7 @@ def chain_of(region, archive_id=None):
     """The township whose chain holds an entry: the archive's when there is one (its
     managing institution must see every use of it), else the region's, else "system"."""
     for code in (archive_id, region):
-        if code and len(code) >= 9 and code[:9].isdigit():
+        if code and len(code) >= 9 and code[:9].isascii() and code[:9].isdigit():
             return code[:9]
     return SYSTEM
 

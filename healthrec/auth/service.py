@@ -17,6 +17,7 @@ from healthrec.auth.user import User
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from healthrec.regions.codes import ascii_digits
 from healthrec.settings import PASSWORD_PROFILES
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
@@ -46,7 +47,7 @@ def check_user_fields(username, role, region):
         errors["username"] = ["3-32 characters: lower-case letters, digits, '_', '.', '-'."]
     if role not in ROLES:
         errors["role"] = [f"Unknown role {role!r}; use one of: {', '.join(ROLES)}."]
-    elif not (region or "").isdigit() or len(region) not in SCOPE_DIGITS[role]:
+    elif not ascii_digits(region) or len(region) not in SCOPE_DIGITS[role]:
         lengths = " or ".join(str(n) for n in SCOPE_DIGITS[role])
         errors["region"] = [f"A {role} needs a region code of {lengths} digits, got {region!r}."]
     elif len(region) >= 6 and not get_db().regions.find_one({"_id": region}, {"_id": 1}):
@@ -102,6 +103,14 @@ def reset_password(username, password):
     check_password(password)
     _update_user(username, {"password": _hash_password(password)}, "user.reset_password")
     get_db().login_failures.delete_many({"username": username})
+
+
+def active_user(username):
+    """The active user `username`, for an operator command that acts in their name."""
+    doc = get_db().users.find_one({"_id": username})
+    if doc is None or doc.get("disabled"):
+        raise NotFound(f"There is no active user {username}.")
+    return User(doc)
 
 
 def load_user(user_id, ip=None):

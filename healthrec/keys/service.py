@@ -22,7 +22,7 @@ from healthrec.crypto import KeyRingError, is_sealed
 # rotation re-seals these. The counts look at every collection, so sealed values anywhere
 # else show up in `flask keys status` as not rotated and keep their key from retiring.
 ENCRYPTED_COLLECTIONS = ("archives", "records", "access_requests", "access_events", "break_glass", "consents",
-                         "sample_results")
+                         "contracts", "contract_events", "sample_results")
 
 CANARY = "healthrec key check"
 INDEX_KEY = "index_key"

@@ -1,5 +1,7 @@
 """Region codes: county (6 digits, GB/T 2260), township (+3) and village (+3)."""
 
+import unicodedata
+
 LEVELS = {6: "county", 9: "township", 12: "village"}
 
 
@@ -7,8 +9,19 @@ class RegionCodeError(ValueError):
     pass
 
 
+def normalized(text):
+    """What a person typed as a code or number, in the one form the service keeps: NFKC
+    turns full-width digits and letters (１２３, Ｘ) into ASCII ones; spaces go."""
+    return "".join(unicodedata.normalize("NFKC", text).split()) if isinstance(text, str) else text
+
+
+def ascii_digits(text):
+    """True for a non-empty string of 0-9 only (str.isdigit also takes other scripts' digits)."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
 def level_of(code):
-    if not isinstance(code, str) or not code.isdigit() or len(code) not in LEVELS:
+    if not ascii_digits(code) or len(code) not in LEVELS:
         raise RegionCodeError(
             f"{code!r} is not a region code: use 6 digits (county), 9 (township) or 12 (village).")
     if len(code) > 6 and code[-3:] == "000":

@@ -6,7 +6,7 @@ import io
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
 from healthrec.ids import prefix_range
-from healthrec.regions.codes import RegionCodeError, level_of, parent_of, village_kind
+from healthrec.regions.codes import RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
 def get_region(code):
@@ -72,9 +72,9 @@ def parse_row(fields, known):
     if level == "village":
         row["kind"] = village_kind(code)
     if population or year:
-        if not population.isdigit():
+        if not ascii_digits(population):
             raise ValueError(f"population must be a whole number, got {population!r}")
-        if not (year.isdigit() and len(year) == 4 and 1949 <= int(year) <= 2100):
+        if not (ascii_digits(year) and len(year) == 4 and 1949 <= int(year) <= 2100):
             raise ValueError(f"year must be a four-digit year, got {year!r}")
         row["population"] = (year, int(population))
     return row

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from healthrec.auth import service as auth
 from healthrec.errors import TooManyRequests, Unauthorized
+from healthrec.extensions import LANGUAGES
 from healthrec.regions import service as regions
 from healthrec.web.forms import LoginForm
 
@@ -45,6 +46,6 @@ def home():
 @bp.get("/lang/<code>")
 def language(code):
     response = make_response(redirect(request.referrer or url_for("web.home")))
-    if code in ("zh", "en"):
+    if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response

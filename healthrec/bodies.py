@@ -1,0 +1,57 @@
+"""What a request body must be before any view reads it.
+
+JSON that Python parses but nothing after it can use is refused at the door with a 400
+that says why, instead of a 500 somewhere deeper: a lone UTF-16 surrogate ("\\ud800")
+parses into a string that no database or hash can encode, and deep nesting exhausts the
+parser's recursion. API calls that send a body must send it as JSON (415 otherwise), so a
+form-encoded body is never silently read as "no fields".
+"""
+
+from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+MAX_DEPTH = 32  # the deepest form (a checkup's nested findings) is far below this
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
+        problem = _problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def _problem(value):
+    """Why a parsed JSON value is unusable, or None."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"the JSON is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff); send valid Unicode text"
+    return None
+
+
+def check():
+    """Before every request: an API body is JSON, and JSON that can be used."""
+    if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH") and request.content_length:
+        if not request.is_json:
+            raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError as error:
+            raise BadRequest(f"The body cannot be used: {error}.") from None

@@ -1,0 +1,126 @@
+"""Family-doctor teams (家庭医生团队) of a township: a lead doctor and members, each a
+village doctor of one of its villages or a member of its health centre's staff.
+
+A team is changed as a whole version at a time (If-Match), claimed like a contract. A team
+that is no longer needed is made inactive: its contracts stay as they were until they end,
+but no new contract is signed or renewed with it.
+"""
+
+from bson import ObjectId
+
+from healthrec.audit.log import record, refusals
+from healthrec.auth.roles import TOWNSHIP_STAFF, VILLAGE_DOCTOR
+from healthrec.clock import now
+from healthrec.contracts import changes, policy
+from healthrec.contracts.changes import TEAMS
+from healthrec.db import get_db
+from healthrec.errors import Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from healthrec.paging import page_of
+from healthrec.regions import service as regions
+
+FIELDS = ("name", "lead", "members", "active")
+
+
+def present(doc):
+    return {**{name: doc[name] for name in ("township", *FIELDS, "version", "created_at", "created_by",
+                                            "updated_at", "updated_by")}, "id": doc["_id"]}
+
+
+def load_team(team_id):
+    doc = changes.load(TEAMS, team_id)
+    if doc is None:
+        raise NotFound(f"No family-doctor team {team_id}.")
+    return doc
+
+
+def team_for_contract(team_id):
+    """The team `team_id`, which must be active to sign or renew with. Raises Invalid."""
+    doc = changes.load(TEAMS, team_id)
+    if doc is None:
+        raise Invalid(f"No family-doctor team {team_id}.", {"team": ["No such team."]})
+    if not doc["active"]:
+        message = f"Team {doc['name']} is no longer active; choose another team of township {doc['township']}."
+        raise Invalid(message, {"team": [message]})
+    return doc
+
+
+def _members_problems(township, lead, members):
+    """Field errors for a team's lead and members (the lead counts as a member)."""
+    names = list(dict.fromkeys([lead, *members]))
+    found = {doc["_id"]: doc for doc in get_db().users.find({"_id": {"$in": names}},
+                                                           {"role": 1, "region": 1, "disabled": 1})}
+    errors = {}
+    for name in names:
+        doc = found.get(name)
+        if doc is None or doc.get("disabled"):
+            problem = f"There is no active user {name}."
+        elif not (doc["role"] == TOWNSHIP_STAFF and doc["region"] == township
+                  or doc["role"] == VILLAGE_DOCTOR and doc["region"].startswith(township)):
+            problem = f"{name} is neither staff of township {township} nor a village doctor of its villages."
+        else:
+            continue
+        key = "lead" if name == lead else f"members.{members.index(name)}"
+        errors[key] = [problem]
+    return names, errors
+
+
+def create_team(user, township, name, lead, members):
+    with refusals(user, "team.create", region=township):
+        policy.check_manage_teams(user, township)
+    if regions.get_region(township)["level"] != "township":
+        raise Invalid(f"{township} is not a township.", {"township": ["Give a 9-digit township code."]})
+    members, errors = _members_problems(township, lead, members)
+    if errors:
+        raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
+    at = now()
+    team_id = str(ObjectId())
+    doc = changes.claim(user, TEAMS, team_id, 1, {
+        "township": township, "name": name.strip(), "lead": lead, "members": members, "active": True,
+        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username})
+    record(user, "team.create", region=township, detail={"team": team_id, "members": len(members)})
+    return present(doc)
+
+
+def get_team(user, team_id):
+    doc = load_team(team_id)
+    with refusals(user, "team.read", region=doc["township"]):
+        policy.check_view_teams(user, doc["township"])
+    return present(doc)
+
+
+def list_teams(user, township=None, active=None, page=1, per_page=None):
+    """The teams of `township`; clinicians' own by default."""
+    if township is None and len(user.region) < 9:
+        raise Invalid("Say which township's teams.", {"township": ["Give a 9-digit township code."]})
+    township = township or user.region[:9]
+    with refusals(user, "team.list", region=township):
+        policy.check_view_teams(user, township)
+    query = {"township": township} | ({} if active is None else {"active": active})
+    return page_of(get_db()[TEAMS], query, [("_id", 1)], page, per_page, present)
+
+
+def change_team(user, team_id, fields, expected_version):
+    """Change a team's name, lead, members or whether it is active, at the version the
+    caller last read."""
+    doc = load_team(team_id)
+    with refusals(user, "team.change", region=doc["township"]):
+        policy.check_manage_teams(user, doc["township"])
+    if expected_version is None:
+        raise PreconditionRequired("Send If-Match with the ETag of your last GET of this team.")
+    stale = PreconditionFailed(f"Team {team_id} has changed since you read it; GET it again and redo your change.")
+    if expected_version != doc["version"]:
+        raise stale
+    new = {name: fields.get(name, doc[name]) for name in FIELDS}
+    new["name"] = new["name"].strip()
+    new["members"], errors = _members_problems(doc["township"], new["lead"], new["members"])
+    if errors:
+        raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
+    changed = sorted(name for name in FIELDS if new[name] != doc[name])
+    try:
+        stored = changes.claim(user, TEAMS, team_id, doc["version"] + 1,
+                               {**new, "updated_at": now(), "updated_by": user.username})
+    except changes.Taken:
+        raise stale from None
+    record(user, "team.change", region=doc["township"], detail={"team": team_id, "fields": changed})
+    return present(stored)
+
