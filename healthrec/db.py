@@ -57,10 +57,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("status", ASCENDING), ("_id", ASCENDING)], {}),
         ([("review.verdict", ASCENDING), ("_id", ASCENDING)], {}),
-        # Indicators: the archives of a region created by a day.
-        ([("village", ASCENDING), ("created_at", ASCENDING)], {}),
-        ([("township", ASCENDING), ("created_at", ASCENDING)], {}),
-        ([("county", ASCENDING), ("created_at", ASCENDING)], {}),
+        # Indicators: the archives of a region established by a day.
+        ([("village", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("established_on", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],

@@ -85,6 +85,9 @@ class Figures(Schema):
     authentic = fields.Integer()
     authenticity_rate = fields.Float(allow_none=True, metadata={"description": "真实率: authentic / checked"})
     target = fields.Nested(Target)
+    contracted = fields.Integer(metadata={"description": "residents under a family-doctor contract in force on "
+                                                         "as_of"})
+    contract_rate = fields.Float(allow_none=True, metadata={"description": "签约率: contracted / population"})
     elderly = fields.Nested(Elderly)
     hypertension = fields.Nested(Chronic)
     diabetes = fields.Nested(Chronic)

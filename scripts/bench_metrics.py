@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from healthrec import create_app, crypto, demo  # noqa: E402
 from healthrec.archives.custody import custody_fields, custody_query  # noqa: E402
+from healthrec.archives.rules import SET_BY_DOCTOR  # noqa: E402
 from healthrec.auth.roles import SUPERVISOR  # noqa: E402
 from healthrec.auth.user import User  # noqa: E402
-from healthrec.clock import CHINA, today  # noqa: E402
+from healthrec.clock import today  # noqa: E402
 from healthrec.db import client_for, ensure_indexes, get_db  # noqa: E402
 from healthrec.ids import CodeLayout, prefix_range  # noqa: E402
 from healthrec.metrics import indicators  # noqa: E402
@@ -98,7 +99,8 @@ class County:
         rng, day = self.rng, today()
         village = rng.choice(self.villages)
         self.serials[village] += 1
-        created = datetime.combine(day - timedelta(days=rng.randint(0, 1500)), clock_time(2), tzinfo=UTC)
+        established = day - timedelta(days=rng.randint(0, 1500))
+        created = datetime.combine(established, clock_time(2), tzinfo=UTC)
         doc = {
             "_id": self.layout.format(village, self.serials[village]), **custody_fields(village),
             "status": "open", "version": 1, "sex": rng.choice(("male", "female")),
@@ -106,7 +108,7 @@ class County:
             "key_populations": [flag for flag, chance in (("hypertension", 0.2), ("diabetes", 0.08))
                                 if rng.random() < chance],
             "completeness": {"complete": rng.random() < 0.85, "missing": []},
-            "created_at": created, "updated_at": created,
+            "established_on": established.isoformat(), "created_at": created, "updated_at": created,
         }
         if rng.random() < 0.03:
             doc["status"] = "closed"
@@ -128,7 +130,7 @@ class County:
 
 def raw_table(db, as_of):
     """The queries `coverage` sends for the county, run raw: nothing unsealed, nothing joined."""
-    end = datetime.combine(as_of + timedelta(days=1), clock_time(), tzinfo=CHINA)
+    day = as_of.isoformat()
     year_ago, new_year = (as_of - timedelta(days=365)).isoformat(), date(as_of.year, 1, 1).isoformat()
     records = {"village": prefix_range(COUNTY), "current": True}
 
@@ -136,7 +138,7 @@ def raw_table(db, as_of):
         return list(db.records.aggregate([{"$match": match}, {"$group": {"_id": "$archive_id", "n": {"$sum": 1}}}]))
 
     list(db.regions.find({"_id": prefix_range(COUNTY)}))
-    list(db.archives.aggregate([{"$match": {**custody_query(COUNTY), "created_at": {"$lt": end}}},
+    list(db.archives.aggregate([{"$match": {**custody_query(COUNTY), "established_on": {"$lte": day}}},
                                 {"$project": indicators.ARCHIVE_FIELDS}]))
     ids({**records, "date": {"$gte": year_ago, "$lte": as_of.isoformat()}})
     ids({**records, "kind": "checkup", "date": {"$gte": new_year, "$lte": as_of.isoformat()}})
@@ -150,6 +152,16 @@ def raw_table(db, as_of):
         {"$match": {"county": COUNTY, "checked_on": {"$gte": new_year, "$lte": as_of.isoformat()}}},
         {"$group": {"_id": {"village": "$village", "qualified": "$qualified", "authentic": "$authentic"},
                     "n": {"$sum": 1}}}]))
+    # The contracted residents (签约): all of them, each doctor's flag, elderly and children
+    # (the county has no contracts here), less those of archives closed by the day.
+    contracts = {"county": COUNTY, "signed_on": {"$lte": day}, "ends_on": {"$gte": day}}
+    extras: list[dict] = [{}, *({"key_populations": flag} for flag in SET_BY_DOCTOR),
+                          {"birth_date": {"$lte": f"{as_of.year - 65}-12-31"}},
+                          {"birth_date": {"$gt": f"{as_of.year - 7}-01-01"}}]
+    for extra in extras:
+        list(db.contracts.aggregate([{"$match": {**contracts, **extra}},
+                                     {"$group": {"_id": "$village", "n": {"$sum": 1}}}]))
+    list(db.archives.find({"county": COUNTY, "status": "closed", "closed.date": {"$lte": day}}, {"_id": 1}))
 
 
 def timed(action):

@@ -34,6 +34,8 @@ COLUMNS = [
     ("合格率(%)", ("qualified_rate",)),
     ("真实档案数", ("authentic",)),
     ("真实率(%)", ("authenticity_rate",)),
+    ("签约人数", ("contracted",)),
+    ("签约率(%)", ("contract_rate",)),
     ("65岁及以上建档数", ("elderly", "archived")),
     ("年内体检人数", ("elderly", "checked_up")),
     ("老年人健康管理率(%)", ("elderly", "management_rate")),

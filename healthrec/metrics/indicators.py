@@ -3,23 +3,25 @@ as of a day: coverage, completeness, usage, qualified and authenticity rates, co
 targets, and the key populations' management.
 
 A whole county takes a fixed number of queries, whatever its size: one pipeline over the
-archives, three over the records, one over the sample results and one read of the
-regions. Each pipeline starts with a `$match` on a custody field and a date, served by a
-declared index, and has at most one `$group` with one accumulator (docs/database.md).
-Archives and records meet in Python, by archive id, so that an archive counts only where
-it was archived on the day asked for: created on or before it and not closed by then.
-Counts are kept per village and summed upwards; rates are computed last (`rates`).
+archives, three over the records, one over the sample results, the family-doctor
+contracts' counts and one read of the regions. Each pipeline starts with a `$match` on a
+custody field and a date, served by a declared index, and has at most one `$group` with
+one accumulator (docs/database.md). Archives and records meet in Python, by archive id, so
+that an archive counts only where it was archived on the day asked for: established on or
+before it and not closed by then. Counts are kept per village and summed upwards; rates
+are computed last (`rates`).
 """
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 
 from healthrec.archives.custody import custody_query
 from healthrec.archives.rules import CHRONIC, ELDERLY_AGE, age_on
 from healthrec.audit.log import refusals
-from healthrec.clock import CHINA, today
+from healthrec.clock import today
+from healthrec.contracts import service as contracts
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
 from healthrec.metrics import policy, samples
@@ -72,11 +74,6 @@ def coverage(user, region=None, as_of=None, period=None):
     }
 
 
-def end_of(day):
-    """The first instant after the clinic's day `day`, in UTC: stored times are compared to it."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA).astimezone(UTC)
-
-
 def census(region, as_of, period):
     """{village: Counter} of everything the indicators count, for the archives in custody
     under `region` that were archived on `as_of`."""
@@ -84,7 +81,7 @@ def census(region, as_of, period):
     archived: dict[str, str] = {}  # archive id -> village
     elderly: set[str] = set()
     flagged: dict[str, set[str]] = {population: set() for population in CHRONIC}
-    pipeline = [{"$match": {**custody_query(region), "created_at": {"$lt": end_of(as_of)}}},
+    pipeline = [{"$match": {**custody_query(region), "established_on": {"$lte": as_of.isoformat()}}},
                 {"$project": ARCHIVE_FIELDS}]
     for doc in get_db().archives.aggregate(pipeline):
         closed = doc.get("closed", {}).get("date")
@@ -112,6 +109,8 @@ def census(region, as_of, period):
             counts[archived[archive_id]].update(managed(population, followups))
     for village, tally in samples.tally(region, *period).items():
         counts[village].update(tally)
+    for village, contracted in contracts.contracted_by_village(region, as_of).items():
+        counts[village]["contracted"] += contracted["contracted"]
     return counts
 
 

@@ -55,6 +55,8 @@ def figures(residents, counts: Counter, goal=None):
         "authentic": counts["authentic"],
         "authenticity_rate": rate(counts["authentic"], counts["checked"]),
         "target": target(coverage, goal),
+        "contracted": counts["contracted"],
+        "contract_rate": rate(counts["contracted"], residents),
         "elderly": {
             "archived": counts["elderly"],
             "checked_up": counts["elderly_checked_up"],
