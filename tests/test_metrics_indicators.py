@@ -23,6 +23,8 @@ from tests.factories import (
     coverage,
     draw_sample,
     hypertension,
+    import_file,
+    legacy_row,
     make_archive,
     make_contract,
     make_record,
@@ -255,6 +257,15 @@ def test_a_day_in_the_past_answers_from_the_data_as_it_was(client, county):
     archived = [coverage(client, county, region=V_URBAN, as_of=day(offset))["archived"]
                 for offset in (-201, -61, -60, 0, 1, 2)]
     assert archived == [0, 6, 5, 6, 7, 6]
+
+
+def test_a_paper_archive_counts_from_the_day_it_was_established(client, runner, people, tmp_path):
+    people["staff"]
+    path = import_file(tmp_path / "档案.csv", [legacy_row(0, 建档日期="2012-05-20")])
+    result = runner.invoke(args=["archives", "import", str(path), "--by", "staff"])
+    assert result.exit_code == 0, result.output
+    archived = [coverage(client, people["doc"], as_of=day)["archived"] for day in ("2012-05-19", "2012-05-20")]
+    assert archived == [0, 1]
 
 
 def test_the_period_chooses_which_checks_count(client, county):
