@@ -1,6 +1,6 @@
 """The plan's indicators (plan §五.三) of a region and of each region one level down,
-as of a day: coverage, completeness, usage, qualified and authenticity rates, coverage
-targets, and the key populations' management.
+as of a day: coverage, completeness, usage, qualified, authenticity and contract rates,
+coverage targets, and the key populations' management.
 
 A whole county takes a fixed number of queries, whatever its size: one pipeline over the
 archives, three over the records, one over the sample results, the family-doctor
