@@ -17,6 +17,7 @@ from tests.factories import (
     VILLAGE,
     add_stone_bridge,
     ask_transfer,
+    coverage,
     days_ago,
     file_request,
     hypertension,
@@ -77,6 +78,11 @@ def test_a_merger_moves_every_archive_and_the_counts_before_and_after_match(clie
     # The new township's staff manage them all, and see the old township's trail.
     listed = client.get("/api/v1/archives", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     assert {item["id"] for item in listed["items"]} == {*county["ids"], county["own"]}
+    # The indicators count them under the new township, with the villages it was handed.
+    township = coverage(client, county["stone"])
+    assert township["archived"] == 6 and {VILLAGE, STONE_VILLAGE} <= {row["region"] for row in township["children"]}
+    rows = {row["region"]: row["archived"] for row in coverage(client, people["sup"], region="411423")["children"]}
+    assert rows[STONE_BRIDGE] == 6 and TOWNSHIP not in rows
     trail = client.get("/api/v1/audit", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     chains = {item["chain"] for item in trail["items"]}
     assert chains == {TOWNSHIP, STONE_BRIDGE}

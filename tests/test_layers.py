@@ -17,6 +17,7 @@ SERVICES = {
     "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
     "healthrec.records.urgent",
+    "healthrec.metrics.indicators", "healthrec.metrics.samples",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -27,6 +28,7 @@ CORE = {
     "healthrec.contracts.rules", "healthrec.contracts.changes",
     "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
     "healthrec.records.alerts",
+    "healthrec.metrics.rates", "healthrec.metrics.exports",
 }
 
 

@@ -1,10 +1,12 @@
-"""Work lists and the usage query: what is due in a village (healthrec/records/schedule.py
-says when), referrals awaiting receipt, and which archives have had a service in a period."""
+"""Work lists and the indicators' record queries: what is due in a village
+(healthrec/records/schedule.py says when), referrals awaiting receipt, and which archives
+had a service, a checkup or chronic follow-ups in a period."""
 
 from datetime import date, timedelta
 
 from flask import current_app
 
+from healthrec.archives import rules as archive_rules
 from healthrec.archives import service as archives
 from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import READ
@@ -80,13 +82,43 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     return result
 
 
+def _of_region(region, since, until, **match):
+    """Current record versions of the archives managed within `region` dated from `since`
+    to `until` (inclusive); records carry their archive's custody and move with it."""
+    return {**custody_query(region), "current": True, **match,
+            "date": {"$gte": since.isoformat(), "$lte": until.isoformat()}}
+
+
+def _archive_ids(match):
+    # A $group rather than `distinct`: its answer is a cursor, not one document that a
+    # county's archive ids could push past the 16 MB limit.
+    rows = get_db().records.aggregate([{"$match": match}, {"$group": {"_id": "$archive_id", "n": {"$sum": 1}}}])
+    return {row["_id"] for row in rows}
+
+
 def archives_with_service_since(region, since, until=None):
-    """Ids of the archives managed within `region` (a village, township, county or a prefix
-    above) with a service record dated from `since` to `until` (inclusive; default today):
-    the usage rate's "has a conforming service record within the last year". Read from the
-    records themselves, which carry their archive's custody, so no denormalised flag can
+    """Ids of the archives managed within `region` with a service record dated from `since`
+    to `until` (inclusive; default today): the usage rate's "has a conforming service record
+    within the last year". Read from the records themselves, so no denormalised flag can
     miss a concurrent write."""
-    query = {**custody_query(region), "current": True, "date": {"$gte": since.isoformat()}}
-    if until:
-        query["date"]["$lte"] = until.isoformat()
-    return set(get_db().records.distinct("archive_id", query))
+    return _archive_ids(_of_region(region, since, until or today()))
+
+
+def archives_with_checkup(region, since, until):
+    """Ids of the archives under `region` with a health checkup dated from `since` to `until`."""
+    return _archive_ids(_of_region(region, since, until, kind="checkup"))
+
+
+def chronic_followups(region, since, until):
+    """{(archive id, population): [(date, method, control), ...]}: the hypertension and
+    diabetes follow-ups of archives under `region` dated from `since` to `until`, one entry
+    per distinct day, method and result (two identical forms of one visit are one follow-up)."""
+    match = _of_region(region, since, until, kind="followup", population={"$in": list(archive_rules.CHRONIC)})
+    key = {"archive": "$archive_id", "population": "$population", "date": "$date", "method": "$method",
+           "control": "$control"}
+    found: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] = {}
+    for row in get_db().records.aggregate([{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]):
+        group = row["_id"]
+        found.setdefault((group["archive"], group["population"]), []).append(
+            (group["date"], group.get("method"), group.get("control")))
+    return found
