@@ -1,6 +1,7 @@
 """healthrec: resident health records for county primary care."""
 
 import logging
+from pathlib import Path
 
 import swagger_ui_bundle
 from apispec_oneofschema import MarshmallowPlugin
@@ -12,6 +13,8 @@ from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
 from healthrec.regions.codes import normalized
+
+SCHEMA_TRANSLATIONS = Path(__file__).resolve().parent.parent / "schemas" / "translations"
 
 
 def create_app(config=None):
@@ -33,6 +36,8 @@ def create_app(config=None):
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         BABEL_DEFAULT_LOCALE="zh",
+        # The pages' catalogue, and the form labels' beside the schemas.
+        BABEL_TRANSLATION_DIRECTORIES=f"translations;{SCHEMA_TRANSLATIONS}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=values["ENV"] == "production",
@@ -89,6 +94,7 @@ def register_blueprints(app, api):
     from healthrec.contracts.api import blp as contracts_api
     from healthrec.custody.api import blp as custody_api
     from healthrec.health import bp as health
+    from healthrec.metrics.api import blp as metrics_api
     from healthrec.records.api import blp as records_api
     from healthrec.regions.api import blp as regions_api
     from healthrec.web.views import bp as web
@@ -97,7 +103,7 @@ def register_blueprints(app, api):
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
     for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, contracts_api,
-                      custody_api):
+                      custody_api, metrics_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

@@ -65,6 +65,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("status", ASCENDING), ("_id", ASCENDING)], {}),
         ([("review.verdict", ASCENDING), ("_id", ASCENDING)], {}),
+        # Indicators: the archives of a region established by a day.
+        ([("village", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("established_on", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
@@ -95,6 +99,26 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
     ],
     "contract_events": [],
+    # Urgent cases: open ones of a township or village, oldest first; an archive's open ones
+    # when a referral resolves them.
+    "urgent": [
+        ([("township", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("archive_id", ASCENDING), ("status", ASCENDING), ("date", ASCENDING)], {}),
+    ],
+    # Verification samples: the grant look-up by drawn archive, a user's samples newest
+    # first; results by sample, and by custody level and day for the indicators.
+    "samples": [
+        ([("archives", ASCENDING)], {}),
+        ([("checkers", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("created_by", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
+    "sample_results": [
+        ([("sample", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("checked_on", ASCENDING)], {}),
+    ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
     # Custody: an archive's transfers; each township's (and village's) incoming and

@@ -94,8 +94,11 @@ GIVEN = {
               "佳怡 婷 雪 慧 玲 红梅 翠花 小红 素芬 金凤".split(),
 }
 ROADS = "人民路 建设路 解放路 中山路 文化路 新华街 商贸街 团结路".split()
-CONDITIONS = "高血压 糖尿病 脑卒中 冠心病 恶性肿瘤 慢性阻塞性肺病".split()
-ALLERGIES = "青霉素 磺胺类 头孢类 花粉 海鲜".split()
+CONDITIONS = ("hypertension", "diabetes", "stroke", "coronary_heart_disease", "malignant_tumour", "copd")
+ALLERGIES = ("penicillin", "sulfonamide", "streptomycin")
+# 生活环境 of a village in the plain: (kitchen exhaust, fuel, water, toilet, livestock pen) choices.
+LIVING = (("none", "range_hood", "chimney"), ("lpg", "coal", "firewood", "biogas"), ("tap", "well"),
+          ("sanitary", "pit_cesspool", "simple_shed"), ("none", "separate", "outdoor"))
 # Ages of a rural county: many elderly, fewer young adults (many work in the cities).
 AGE_BANDS = {(0, 6): 8, (7, 17): 12, (18, 44): 25, (45, 64): 33, (65, 92): 22}
 
@@ -176,12 +179,12 @@ def resident(rng, village, village_name, kind, doctor):
     data = {
         "village_code": village, "name": surname + rng.choice(GIVEN[sex]), "sex": sex, "birth_date": born,
         "address": address(rng, village_name, kind), "past_history": {}, "key_populations": [],
-        "allergies": [rng.choice(ALLERGIES)] if rng.random() < 0.1 else [],
+        "drug_allergies": [rng.choice(ALLERGIES)] if rng.random() < 0.1 else [],
         "responsible_doctor": doctor,
     }
     if rng.random() < 0.92:  # the rest still to ask
         data["family_history"] = [{"relation": rng.choice(("father", "mother", "sibling")),
-                                   "condition": rng.choice(CONDITIONS)} for _ in range(rng.choice((0, 0, 1, 2)))]
+                                   "conditions": [rng.choice(CONDITIONS)]} for _ in range(rng.choice((0, 0, 1, 2)))]
     if age > 0 or rng.random() < 0.5:  # half the babies have no ID card number yet
         data["id_card"] = fake_id_card(rng, born, sex)
     if age < 18:
@@ -191,16 +194,41 @@ def resident(rng, village, village_name, kind, doctor):
     else:
         data["phone"] = phone(rng)
     diseases = []
-    for condition, flag, chance in (("高血压", "hypertension", 0.35), ("2型糖尿病", "diabetes", 0.12)):
+    for flag, chance in (("hypertension", 0.35), ("diabetes", 0.12)):
         if age >= 35 and rng.random() < chance * (1 if age >= 60 else 0.4):
             diagnosed = rng.randint(max(born.year + 30, 1990), clock.today().year)
-            diseases.append({"name": condition, "date": str(diagnosed)})
+            diseases.append({"code": flag, "date": str(diagnosed)})
             data["key_populations"].append(flag)
     if diseases:
         data["past_history"] = {"diseases": diseases}
     if sex == "female" and 20 <= age <= 40 and rng.random() < 0.08:
         data["key_populations"].append("maternal")
+    if rng.random() < 0.9:  # the rest of the form still to ask
+        data.update(basic_information(rng, age, kind, village_name, data["address"], surname))
     return data
+
+
+def basic_information(rng, age, kind, village_name, home, surname):
+    """The rest of the personal basic information form, as a rural county answers it."""
+    info = {
+        "registered_address": home, "residence_type": "registered" if rng.random() < 0.9 else "non_registered",
+        "contact": {"name": surname + rng.choice(GIVEN[rng.choice(("male", "female"))]), "phone": phone(rng)},
+        "ethnicity": rng.choices(("han", "hui", "manchu"), weights=(95, 4, 1))[0],
+        "blood_type": {"abo": rng.choice(("a", "b", "o", "ab")), "rh": rng.choice(("positive", "unknown"))},
+        "payment_methods": ["rural_cooperative" if kind == "rural" else
+                            rng.choice(("employee_insurance", "resident_insurance"))],
+        "exposures": [], "hereditary_diseases": [], "disabilities": [] if rng.random() < 0.95 else ["physical"],
+        "archiving_institution": f"{village_name}{'社区卫生服务站' if kind == 'urban' else '卫生室'}",
+    }
+    if age > 6:
+        info.update(education=rng.choice(("primary", "junior_high", "senior_high", "illiterate")),
+                    occupation="agriculture" if kind == "rural" and age >= 18 else rng.choice(("none", "other")),
+                    marital_status="married" if age >= 25 else "unmarried",
+                    work_unit="无" if kind == "rural" else f"{village_name}{rng.choice(ROADS)}商店")
+    if kind == "rural":
+        info["living_conditions"] = dict(zip(("kitchen_exhaust", "fuel", "water", "toilet", "livestock_pen"),
+                                             (rng.choice(options) for options in LIVING), strict=True))
+    return info
 
 
 def address(rng, village_name, kind):

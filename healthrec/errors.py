@@ -74,12 +74,26 @@ class TooManyRequests(DomainError):
         self.headers["Retry-After"] = str(int(retry_after))
 
 
+def dotted(messages, prefix=""):
+    """Marshmallow's {"general": {"weight": [...]}} as {"general.weight": [...]}: one key
+    per field, nested fields and list items by their dotted path."""
+    if not isinstance(messages, dict):
+        return {prefix.rstrip(".") or "_body": messages}
+    out = {}
+    for key, value in messages.items():
+        if isinstance(value, dict):
+            out.update(dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def field_errors(messages):
-    """Flatten webargs' {location: {field: [...]}} into {field: [...]}."""
+    """Flatten webargs' {location: {field: [...]}} into {dotted field path: [...]}."""
     errors = {}
     for location, fields in (messages or {}).items():
         if isinstance(fields, dict):
-            errors.update(fields)
+            errors.update(dotted(fields))
         else:
             errors[location] = fields
     return errors

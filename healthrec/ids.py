@@ -134,7 +134,8 @@ def disagreements(card, birth_date, sex):
         message = f"The ID card says the birth date is {card.birth_date.isoformat()}, not {birth_date.isoformat()}."
         errors["birth_date"] = [message]
         errors.setdefault("id_card", []).append(message)
-    if sex is not None and sex != card.sex:
+    # GB/T 2261.1's "unknown" and "not stated" make no claim the card could contradict.
+    if sex in ("male", "female") and sex != card.sex:
         message = (f"The ID card's 17th digit is {'odd' if card.sex == 'male' else 'even'}, "
                    f"which means {card.sex}, but sex is {sex}.")
         errors["sex"] = [message]

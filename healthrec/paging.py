@@ -52,3 +52,11 @@ def page_of_union(collection, queries, sort, page, per_page, present):
         known = _known_total(part, 0, end)
         total += collection.count_documents(query) if known is None else known
     return {"items": [present(doc) for doc in docs], "total": total, "page": page, "per_page": per_page}
+
+
+def page_in_hand(items, page, per_page):
+    """One page of a list the service has already built in full: for short lists whose
+    rows are chosen by a condition no query can state."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    start = (page - 1) * per_page
+    return {"items": items[start:start + per_page], "total": len(items), "page": page, "per_page": per_page}

@@ -31,6 +31,9 @@ DEFAULTS = {
     "TRANSFER_DAYS": 30,
     "REGIONS_CACHE_SECONDS": 60,
     "PROXY_HOPS": 0,
+    # The first calendar year of the archive programme: coverage targets rise over its
+    # first three years. 2009 is when the national basic public health services began.
+    "PROGRAMME_START_YEAR": 2009,
     "PASSWORD_PROFILE": "rfc_9106_low_memory",
 }
 

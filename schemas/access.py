@@ -1,5 +1,6 @@
 """Access requests, consent and break-glass: what clients send and what they get back."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import ArchiveId
@@ -16,19 +17,24 @@ def not_blank(value):
 
 
 class AccessRequestIn(Schema):
-    archive_id = ArchiveId(required=True)
+    archive_id = ArchiveId(required=True, metadata={"label": _l("Archive code")})
     purpose = fields.String(required=True, validate=[validate.Length(max=200), not_blank], metadata={
+        "label": _l("Purpose (name no person)"),
         "description": "Short purpose (e.g. 慢病管理质量抽查); kept in clear in the audit trail, "
                        "so name no person here: details belong in `application`."})
     application = fields.String(required=True, validate=[validate.Length(max=5000), not_blank],
-                                metadata={"description": "The written application; stored encrypted."})
+                                metadata={"label": _l("Written application"),
+                                          "description": "The written application; stored encrypted."})
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={
+        "label": _l("Days of access"),
         "description": "How long access is wanted once consented; at most HEALTHREC_ACCESS_MAX_DAYS."})
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]), metadata={
+        "label": _l("Decision"), "labels": {"approve": _l("Approve"), "reject": _l("Reject")}})
     note = fields.String(validate=validate.Length(max=2000), metadata={
+        "label": _l("Note (required when rejecting)"),
         "description": "Required when rejecting: the requester is told why. Stored encrypted."})
 
     @validates_schema
@@ -41,17 +47,26 @@ class ConsentIn(Schema):
     """Who gave (or refused, or withdrew) consent and how; the names are stored encrypted."""
 
     decision = fields.String(required=True, validate=validate.OneOf(["granted", "refused", "withdrawn"]),
-                             metadata={"description": "For an access request: granted or refused answers "
+                             metadata={"label": _l("Answer"),
+                                       "labels": {"granted": _l("Consents"), "refused": _l("Refuses"),
+                                                  "withdrawn": _l("Withdraws consent")},
+                                       "description": "For an access request: granted or refused answers "
                                                       "an approved request, withdrawn ends an active grant. "
                                                       "For enrolment: the resident's consent to the archive."})
 
-    given_by = fields.String(required=True, validate=validate.OneOf(["self", "guardian"]))
-    guardian_name = fields.String(validate=validate.Length(max=100))
+    given_by = fields.String(required=True, validate=validate.OneOf(["self", "guardian"]), metadata={
+        "label": _l("Given by"), "labels": {"self": _l("The resident"), "guardian": _l("A guardian")}})
+    guardian_name = fields.String(validate=validate.Length(max=100), metadata={"label": _l("Guardian's name")})
     relation = fields.String(validate=validate.Length(max=50),
-                             metadata={"description": "The guardian's relation to the resident."})
-    method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
+                             metadata={"label": _l("Guardian's relation to the resident"),
+                                       "description": "The guardian's relation to the resident."})
+    method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS), metadata={
+        "label": _l("How"), "labels": {"signature": _l("Signature"), "thumbprint": _l("Thumbprint"),
+                                       "verbal_witnessed": _l("Verbal, before a witness"),
+                                       "electronic": _l("Electronic")}})
     witness = fields.String(validate=validate.Length(max=100),
-                            metadata={"description": "Required for method verbal_witnessed."})
+                            metadata={"label": _l("Witness (for verbal consent)"),
+                                      "description": "Required for method verbal_witnessed."})
 
     @validates_schema
     def complete(self, data, **kwargs):
@@ -116,11 +131,12 @@ class Consent(Schema):
 
 class BreakGlassIn(Schema):
     reason = fields.String(required=True, validate=[validate.Length(min=4, max=1000), not_blank],
-                           metadata={"description": "The emergency; township staff review it. Stored encrypted."})
+                           metadata={"label": _l("The emergency"),
+                                     "description": "The emergency; township staff review it. Stored encrypted."})
 
 
 class AcknowledgeIn(Schema):
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=2000), metadata={"label": _l("Note")})
 
 
 class BreakGlassQuery(PageQuery):

@@ -4,11 +4,15 @@ Shapes and formats are checked here; how the parts must agree (ID card against b
 date and sex, guardian for residents without a card) is the service's job.
 """
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from healthrec.archives.rules import POPULATIONS
+from schemas import archive_codes as codes
 from schemas.access import ConsentIn
 from schemas.common import ArchiveId
+from schemas.form import choice, group, other_needs_text, requires, rows, short, text
+from schemas.form import codes as code_list
 from schemas.paging import Page, PageQuery
 
 PHONE = validate.Regexp(
@@ -17,61 +21,135 @@ PHONE = validate.Regexp(
 ROUGH_DATE = validate.Regexp(
     r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
     error="Use YYYY, YYYY-MM or YYYY-MM-DD.")
-RELATIONS = ("father", "mother", "grandparent", "spouse", "child", "sibling", "other")
-DISABILITIES = ("visual", "hearing", "speech", "physical", "intellectual", "mental", "other")
-CLOSE_REASONS = ("death", "moved_away", "lost_to_follow_up", "duplicate", "other")
-VERDICTS = ("qualified", "needs_correction")
+CLOSE_REASONS = {"death": _l("Death"), "moved_away": _l("Moved away"), "lost_to_follow_up": _l("Lost to follow-up"),
+                 "duplicate": _l("Duplicate archive"), "other": _l("Other")}
+VERDICTS = {"qualified": _l("Qualified"), "needs_correction": _l("Needs correction")}
+KEY_POPULATIONS = {name: codes.POPULATIONS[name] for name in POPULATIONS}
 
 
-def text(maximum, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=maximum), **kwargs)
+def phone_field(label, **kwargs):
+    return fields.String(validate=PHONE, metadata={"label": label}, **kwargs)
+
+
+def rough_date(label, **kwargs):
+    return fields.String(validate=ROUGH_DATE, metadata={"label": label, "description": "YYYY, YYYY-MM or YYYY-MM-DD"},
+                         **kwargs)
 
 
 class Guardian(Schema):
-    name = text(50, required=True)
-    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
-    phone = fields.String(validate=PHONE)
-    id_card = fields.String(validate=validate.Length(max=30))
+    name = short(_l("Guardian's name"), required=True)
+    relation = choice(codes.RELATIONS, _l("Relation to the resident"), required=True)
+    phone = phone_field(_l("Guardian's phone"))
+    id_card = fields.String(validate=validate.Length(max=30), metadata={"label": _l("Guardian's ID card number")})
+
+
+class Contact(Schema):
+    """联系人: someone close to the resident to reach them through."""
+
+    name = short(_l("Contact's name"), required=True)
+    phone = phone_field(_l("Contact's phone"), required=True)
+
+
+class BloodType(Schema):
+    abo = choice(codes.ABO, _l("ABO blood group"), required=True)
+    rh = choice(codes.RH, _l("Rh blood group"), required=True)
 
 
 class FamilyHistoryItem(Schema):
-    relation = fields.String(required=True, validate=validate.OneOf(("father", "mother", "sibling", "child")))
-    condition = text(100, required=True)
+    """One relative's conditions (家族史). `condition` is the form's "other" line, or the
+    condition in words as clients sent it before the coded list."""
+
+    relation = choice(codes.RELATIVES, _l("Relative"), required=True)
+    conditions = code_list(codes.FAMILY_CONDITIONS, _l("Conditions"))
+    condition = short(_l("Other condition"))
+
+    @validates_schema
+    def named(self, data, **kwargs):
+        requires(data, "condition", not data.get("conditions"), "Tick the relative's conditions, or name one.")
+        other_needs_text(data, "conditions", "condition")
+
+
+class Disease(Schema):
+    """A disease of the past history (既往史), with the date it was diagnosed. `name` is the
+    site of a cancer, the name of an occupational or other disease, or the disease in words
+    as clients sent it before the coded list."""
+
+    code = choice(codes.DISEASES, _l("Disease"))
+    name = short(_l("Name or site"))
+    date = rough_date(_l("Date diagnosed"))
+
+    @validates_schema
+    def named(self, data, **kwargs):
+        code = data.get("code")
+        requires(data, "name", code is None or code in codes.NAMED_DISEASES,
+                 "Name the disease (the site of a cancer)." if code else "Give the disease's code, or name it.")
 
 
 class Event(Schema):
-    name = text(100, required=True)
-    date = fields.String(validate=ROUGH_DATE, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    name = short(_l("What"), required=True)
+    date = rough_date(_l("When"))
 
 
 class PastHistory(Schema):
-    diseases = fields.List(fields.Nested(Event))
-    surgeries = fields.List(fields.Nested(Event))
-    injuries = fields.List(fields.Nested(Event))
-    transfusions = fields.List(fields.Nested(Event))
+    diseases = rows(Disease, _l("Diseases"))
+    surgeries = rows(Event, _l("Operations"))
+    injuries = rows(Event, _l("Injuries"))
+    transfusions = rows(Event, _l("Blood transfusions (reason)"))
+
+
+class LivingConditions(Schema):
+    """生活环境, asked in rural villages."""
+
+    kitchen_exhaust = choice(codes.KITCHEN_EXHAUST, _l("Kitchen exhaust"), required=True)
+    fuel = choice(codes.FUEL, _l("Cooking fuel"), required=True)
+    water = choice(codes.WATER, _l("Drinking water"), required=True)
+    toilet = choice(codes.TOILET, _l("Toilet"), required=True)
+    livestock_pen = choice(codes.LIVESTOCK_PEN, _l("Livestock pen"), required=True)
 
 
 class ArchiveChange(Schema):
     """A PATCH: only the fields sent change, an object (guardian, past_history) as a
-    whole; null clears an optional field."""
+    whole; null clears an optional field. Lists: [] means asked, none."""
 
-    name = text(50)
-    sex = fields.String(validate=validate.OneOf(("male", "female")))
-    birth_date = fields.Date()
+    name = text(_l("Name"), 50)
+    sex = choice(codes.SEX, _l("Sex"), metadata={"description": "GB/T 2261.1"})
+    birth_date = fields.Date(metadata={"label": _l("Date of birth")})
     id_card = fields.String(allow_none=True, validate=validate.Length(max=30),
-                            metadata={"description": "18 characters; a lower-case x is accepted"})
-    phone = fields.String(allow_none=True, validate=PHONE)
-    address = text(200, allow_none=True)
-    guardian = fields.Nested(Guardian, allow_none=True)
-    family_history = fields.List(fields.Nested(FamilyHistoryItem), allow_none=True,
-                                 metadata={"description": "[] means none known"})
-    past_history = fields.Nested(PastHistory, allow_none=True,
-                                 metadata={"description": "{} means none known"})
-    allergies = fields.List(text(50), allow_none=True, metadata={"description": "[] means none known"})
-    disabilities = fields.List(fields.String(validate=validate.OneOf(DISABILITIES)), allow_none=True)
-    key_populations = fields.List(fields.String(validate=validate.OneOf(POPULATIONS)), allow_none=True)
-    responsible_doctor = fields.String(allow_none=True, validate=validate.Length(min=1, max=64),
-                                       metadata={"description": "username; defaults to the creating village doctor"})
+                            metadata={"label": _l("ID card number"),
+                                      "description": "18 characters; a lower-case x is accepted"})
+    phone = phone_field(_l("Phone"), allow_none=True)
+    address = text(_l("Current address"), 200, allow_none=True)
+    registered_address = text(_l("Registered (hukou) address"), 200, allow_none=True)
+    work_unit = short(_l("Work unit"), allow_none=True,
+                      metadata={"description": "the last one for the retired; 'none' in words if there is none"})
+    contact = group(Contact, _l("Contact person"), allow_none=True)
+    guardian = group(Guardian, _l("Guardian"), allow_none=True)
+    residence_type = choice(codes.RESIDENCE, _l("Residence type"), allow_none=True)
+    ethnicity = choice(codes.ETHNICITY, _l("Ethnic group"), allow_none=True, metadata={"description": "GB/T 3304"})
+    blood_type = group(BloodType, _l("Blood type"), allow_none=True)
+    education = choice(codes.EDUCATION, _l("Education"), allow_none=True)
+    occupation = choice(codes.OCCUPATION, _l("Occupation"), allow_none=True)
+    marital_status = choice(codes.MARITAL_STATUS, _l("Marital status"), allow_none=True)
+    payment_methods = code_list(codes.PAYMENT_METHODS, _l("Medical expenses paid by"), allow_none=True)
+    payment_other = short(_l("Other payment"), allow_none=True)
+    drug_allergies = code_list(codes.DRUG_ALLERGIES, _l("Drug allergies"), allow_none=True)
+    allergies = fields.List(text(_l("Drug"), 50), allow_none=True, metadata={
+        "label": _l("Other drug allergies"),
+        "description": "drugs named in words: the form's 'other' (drug_allergies 'other'), or allergies as "
+                       "clients wrote them before the coded list"})
+    exposures = code_list(codes.EXPOSURES, _l("Exposure history"), allow_none=True)
+    past_history = group(PastHistory, _l("Past history"), allow_none=True,
+                         metadata={"description": "{} means none known"})
+    family_history = rows(FamilyHistoryItem, _l("Family history"), allow_none=True)
+    hereditary_diseases = fields.List(text(_l("Disease"), 100), allow_none=True,
+                                      metadata={"label": _l("Hereditary diseases")})
+    disabilities = code_list(codes.DISABILITIES, _l("Disabilities"), allow_none=True)
+    disabilities_other = short(_l("Other disability"), allow_none=True)
+    living_conditions = group(LivingConditions, _l("Living conditions"), allow_none=True)
+    key_populations = code_list(KEY_POPULATIONS, _l("Key populations"), allow_none=True)
+    responsible_doctor = fields.String(allow_none=True, validate=validate.Length(min=1, max=64), metadata={
+        "label": _l("Responsible doctor"), "description": "username; defaults to the creating village doctor"})
+    archiving_institution = short(_l("Archiving institution"), allow_none=True)
 
 
 class EnrolmentConsent(ConsentIn):
@@ -79,16 +157,16 @@ class EnrolmentConsent(ConsentIn):
 
     decision = fields.String(load_default="granted", validate=validate.Equal(
         "granted", error="An archive is kept only with the resident's consent: send granted, "
-                         "or do not create the archive."))
+                         "or do not create the archive."), metadata={"label": _l("Consent")})
 
 
 class ArchiveCreate(ArchiveChange):
     village_code = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{12}$", error="Give the 12-digit village code."))
-    name = text(50, required=True)
-    sex = fields.String(required=True, validate=validate.OneOf(("male", "female")))
-    birth_date = fields.Date(required=True)
-    enrolment_consent = fields.Nested(EnrolmentConsent, metadata={
+        r"^\d{12}$", error="Give the 12-digit village code."), metadata={"label": _l("Village")})
+    name = text(_l("Name"), 50, required=True)
+    sex = choice(codes.SEX, _l("Sex"), required=True, metadata={"description": "GB/T 2261.1"})
+    birth_date = fields.Date(required=True, metadata={"label": _l("Date of birth")})
+    enrolment_consent = group(EnrolmentConsent, _l("Enrolment consent"), metadata={
         "description": "Who agreed to the archive and how; appended to its consent log."})
 
 
@@ -142,11 +220,28 @@ class Archive(ArchiveSummary):
     id_card = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    registered_address = fields.String(allow_none=True)
+    work_unit = fields.String(allow_none=True)
+    contact = fields.Nested(Contact, allow_none=True)
     guardian = fields.Nested(Guardian, allow_none=True)
-    family_history = fields.List(fields.Nested(FamilyHistoryItem), allow_none=True)
-    past_history = fields.Nested(PastHistory, allow_none=True)
+    residence_type = fields.String(allow_none=True)
+    ethnicity = fields.String(allow_none=True)
+    blood_type = fields.Nested(BloodType, allow_none=True)
+    education = fields.String(allow_none=True)
+    occupation = fields.String(allow_none=True)
+    marital_status = fields.String(allow_none=True)
+    payment_methods = fields.List(fields.String(), allow_none=True)
+    payment_other = fields.String(allow_none=True)
+    drug_allergies = fields.List(fields.String(), allow_none=True)
     allergies = fields.List(fields.String(), allow_none=True)
+    exposures = fields.List(fields.String(), allow_none=True)
+    past_history = fields.Nested(PastHistory, allow_none=True)
+    family_history = fields.List(fields.Nested(FamilyHistoryItem), allow_none=True)
+    hereditary_diseases = fields.List(fields.String(), allow_none=True)
     disabilities = fields.List(fields.String(), allow_none=True)
+    disabilities_other = fields.String(allow_none=True)
+    living_conditions = fields.Nested(LivingConditions, allow_none=True)
+    archiving_institution = fields.String(allow_none=True)
     closed = fields.Nested(Closure, allow_none=True)
     established_on = fields.Date(allow_none=True, metadata={
         "description": "建档日期: the day the archive was made; for an archive brought in from paper, "
@@ -159,12 +254,13 @@ class Archive(ArchiveSummary):
 
 
 class ArchiveQuery(PageQuery):
-    village = fields.String(validate=validate.Regexp(r"^\d{12}$", error="Give a 12-digit village code."))
-    name = text(50, metadata={"description": "the full name, matched exactly"})
-    id_card = fields.String(validate=validate.Length(max=30))
-    status = fields.String(validate=validate.OneOf(("open", "closed")))
-    review = fields.String(validate=validate.OneOf(VERDICTS + ("none",)),
-                           metadata={"description": "none: not reviewed yet"})
+    village = fields.String(validate=validate.Regexp(r"^\d{12}$", error="Give a 12-digit village code."),
+                            metadata={"label": _l("Village")})
+    name = text(_l("Name"), 50, metadata={"description": "the full name, matched exactly"})
+    id_card = fields.String(validate=validate.Length(max=30), metadata={"label": _l("ID card number")})
+    status = choice({"open": _l("Open"), "closed": _l("Closed")}, _l("Status"))
+    review = choice({**VERDICTS, "none": _l("Not reviewed")}, _l("Review"),
+                    metadata={"description": "none: not reviewed yet"})
 
 
 class ArchiveList(Page):
@@ -172,14 +268,18 @@ class ArchiveList(Page):
 
 
 class CloseRequest(Schema):
-    reason = fields.String(required=True, validate=validate.OneOf(CLOSE_REASONS), metadata={
+    reason = choice(CLOSE_REASONS, _l("Reason for closing"), required=True, metadata={
         "description": "lost_to_follow_up (失访): cannot be reached; a resident who moved to another village "
                        "served here is transferred (POST /api/v1/archives/{id}/transfers), not closed"})
-    date = fields.Date(required=True, metadata={"description": "the day of death, of moving, or of closing"})
-    note = text(500)
-    duplicate_of = ArchiveId(metadata={"description": "with reason duplicate: the archive kept"})
-    cause = text(200, metadata={"description": "with reason death: the cause of death, as known (sealed)"})
-    destination = text(100, metadata={"description": "with reason moved_away: where to, as far as known (sealed)"})
+    date = fields.Date(required=True, metadata={"label": _l("Date"),
+                                                "description": "the day of death, of moving, or of closing"})
+    note = text(_l("Note"), 500)
+    duplicate_of = ArchiveId(metadata={"label": _l("Archive kept"),
+                                       "description": "with reason duplicate: the archive kept"})
+    cause = text(_l("Cause of death"), 200, metadata={
+        "description": "with reason death: the cause of death, as known (sealed)"})
+    destination = text(_l("Moved to"), 100, metadata={
+        "description": "with reason moved_away: where to, as far as known (sealed)"})
 
     @validates_schema
     def reason_needs(self, data, **kwargs):
@@ -194,8 +294,8 @@ class CloseRequest(Schema):
 
 
 class ReviewRequest(Schema):
-    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
-    note = text(500)
+    verdict = choice(VERDICTS, _l("Verdict"), required=True)
+    note = text(_l("Note"), 500)
 
     @validates_schema
     def correction_needs_note(self, data, **kwargs):

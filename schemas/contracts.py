@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from healthrec.contracts.rules import PACKAGES, STATUSES, TERMINATION_REASONS
+from healthrec.contracts.rules import PACKAGES, STATUSES, TERMINATION_REASONS, TRANSFERRED
 from schemas.access import ConsentIn, not_blank
 from schemas.archives import text
 from schemas.paging import Page, PageQuery
@@ -104,7 +104,7 @@ class Renewal(Schema):
 class Contract(Schema):
     id = fields.String(metadata={"description": "the archive code, '-' and the contract's number (001, 002…)"})
     archive_id = fields.String()
-    village = fields.String(metadata={"description": "the archive's custody village when signed or last renewed"})
+    village = fields.String(metadata={"description": "the archive's custody village (it follows transfers)"})
     team = fields.String()
     package = fields.String(metadata={"enum": list(PACKAGES)})
     status = fields.String(metadata={"enum": list(STATUSES), "description": "today's, computed from the dates"})
@@ -114,7 +114,9 @@ class Contract(Schema):
     renewals = fields.List(fields.Nested(Renewal))
     signed_by = fields.String()
     terminated_on = fields.Date(allow_none=True)
-    termination_reason = fields.String(allow_none=True, metadata={"enum": list(TERMINATION_REASONS)})
+    termination_reason = fields.String(allow_none=True, metadata={
+        "enum": [*TERMINATION_REASONS, TRANSFERRED],
+        "description": "transferred: the system ended it when the archive went to another township"})
     terminated_by = fields.String(allow_none=True)
     termination_note = fields.String(allow_none=True)
     version = fields.Integer()
@@ -122,9 +124,12 @@ class Contract(Schema):
     updated_at = fields.DateTime()
 
 
-class ContractsDueQuery(PageQuery):
+class ContractsToSignQuery(PageQuery):
     township = fields.String(validate=TOWNSHIP)
     village = fields.String(validate=validate.Regexp(r"^\d{12}$", error="Give a 12-digit village code."))
+
+
+class ContractsDueQuery(ContractsToSignQuery):
     team = fields.String(validate=validate.Length(min=1, max=64))
     within = fields.Integer(load_default=30, validate=validate.Range(min=0, max=90, error="Between 0 and 90 days."))
 
@@ -143,3 +148,19 @@ class ContractDue(Schema):
 
 class ContractsDue(Page):
     items = fields.List(fields.Nested(ContractDue))
+
+
+class ContractToSign(Schema):
+    id = fields.String(metadata={"description": "the contract the transfer ended"})
+    archive_id = fields.String()
+    name = fields.String()
+    village = fields.String()
+    team = fields.String(metadata={"description": "the team of the township the resident left"})
+    package = fields.String()
+    terminated_on = fields.Date(metadata={"description": "the day the transfer was confirmed"})
+    valid_until = fields.Date(metadata={"description": "the end of the year they had signed for: "
+                                                       "they stay on the list until then"})
+
+
+class ContractsToSign(Page):
+    items = fields.List(fields.Nested(ContractToSign))

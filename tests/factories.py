@@ -99,17 +99,28 @@ def years_ago(years, days=0):
     return day - timedelta(days=days)
 
 
+LIVING_CONDITIONS = {"kitchen_exhaust": "chimney", "fuel": "firewood", "water": "well", "toilet": "pit_cesspool",
+                     "livestock_pen": "separate"}
+
+
 def resident(n=0, **changes):
-    """A complete archive body for resident `n` of VILLAGE, a woman in her sixties; each `n`
-    is another person with a card of their own. `born` sets the birth date (and the card to
-    match), a change to None leaves the field out."""
+    """A complete archive body (the whole personal basic information form) for resident `n`
+    of VILLAGE, a woman in her sixties; each `n` is another person with a card of their
+    own. `born` sets the birth date (and the card to match), a change to None leaves the
+    field out."""
     born = changes.pop("born", date(1958, 4, 12) + timedelta(days=n))
     sex = changes.get("sex", "female")
     body = {
         "village_code": VILLAGE, "name": f"李秀英{n or ''}", "sex": sex, "birth_date": born.isoformat(),
         "id_card": fake_id_card(random.Random(n), born, sex), "phone": "13912345678",
-        "address": "柳河村2组8号", "family_history": [{"relation": "father", "condition": "高血压"}],
-        "past_history": {"diseases": [{"name": "2型糖尿病", "date": "2015-06"}]}, "allergies": [],
+        "address": "柳河村2组8号", "registered_address": "柳河村2组8号", "work_unit": "无(务农)",
+        "contact": {"name": "王建军", "phone": "13812345678"}, "residence_type": "registered",
+        "ethnicity": "han", "blood_type": {"abo": "a", "rh": "unknown"}, "education": "primary",
+        "occupation": "agriculture", "marital_status": "married", "payment_methods": ["rural_cooperative"],
+        "drug_allergies": [], "exposures": [], "hereditary_diseases": [], "disabilities": [],
+        "family_history": [{"relation": "father", "conditions": ["hypertension"]}],
+        "past_history": {"diseases": [{"code": "diabetes", "date": "2015-06"}]},
+        "living_conditions": LIVING_CONDITIONS, "archiving_institution": "柳河村卫生室",
     }
     body.update(changes)
     return {key: value for key, value in body.items() if value is not None}
@@ -149,11 +160,17 @@ FORMS: dict[tuple[str, str | None], dict] = {
     ("encounter", None): {"subjective": "咳嗽", "assessment": "上呼吸道感染"},
     ("followup", "hypertension"): {"method": "home", "blood_pressure": {"systolic": 138, "diastolic": 86},
                                    "adherence": "regular", "control": "satisfactory"},
-    ("followup", "diabetes"): {"fasting_glucose": 7.2, "adherence": "regular", "control": "satisfactory"},
+    ("followup", "diabetes"): {"fasting_glucose": 6.2, "adherence": "regular", "control": "satisfactory"},
     ("followup", "child"): {"height": 76.5, "weight": 9.8, "head_circumference": 45.2},
     ("followup", "maternal"): {"visit": "prenatal", "gestational_week": 16,
                                "blood_pressure": {"systolic": 110, "diastolic": 70}},
     ("followup", "elderly"): {"self_care_score": 5},
+    ("followup", "severe_mental_disorder"): {"method": "home", "risk_level": "1", "symptoms": ["hallucinations"],
+                                             "insight": "partial", "adherence": "regular",
+                                             "medications": [{"name": "利培酮片", "dose": "2mg"}],
+                                             "classification": "basically_stable"},
+    ("followup", "tuberculosis"): {"method": "home", "visit": "followup", "treatment_month": 3, "supervisor": "family",
+                                   "symptoms": ["cough_sputum"], "regimen": "2HRZE/4HR", "missed_doses": 1},
     ("referral", None): {"direction": "up", "from_institution": "柳河村卫生室", "to_institution": "柳河镇卫生院",
                          "to_region": TOWNSHIP, "reason": "血压控制不佳", "preliminary_diagnosis": "高血压3级"},
     ("consultation", None): {"reason": "胸痛待查", "consulted": [{"doctor": "张医生", "institution": "县人民医院"}],
@@ -301,7 +318,19 @@ def make_contract(client, headers, archive_id, team, **changes):
     return response.get_json()
 
 
-# --- Transfers of custody --------------------------------------------------------------
+# --- Transfers of custody and mergers --------------------------------------------------
+
+# A township of the county that a merger or a village handed over gives villages to.
+STONE_BRIDGE, STONE_VILLAGE = "411423102", "411423102101"
+
+
+def add_stone_bridge(runner, tmp_path):
+    """Import 石桥乡 and its village 石桥村 as an administrator would."""
+    path = tmp_path / "regions.csv"
+    path.write_text(f"{STONE_BRIDGE},石桥乡,,\n{STONE_VILLAGE},石桥村,900,2026\n", encoding="utf-8")
+    imported = runner.invoke(args=["regions", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+
 
 def ask_transfer(client, headers, archive_id, to_village, moved_on=None, reason="随子女迁居"):
     """The receiving side asks for the archive; the response."""
@@ -321,3 +350,23 @@ def transferred(client, people, archive_id, to_village=URBAN, asker="urban_doc",
     done = decide_transfer(client, people[releaser], asked.get_json()["id"])
     assert done.status_code == 200 and done.get_json()["status"] == "done", done.get_json()
     return done.get_json()
+# --- Indicators and verification samples -----------------------------------------------
+
+def coverage(client, headers, **query):
+    """The indicator table answered for `query` (region, as_of, period)."""
+    response = client.get("/api/v1/metrics/coverage", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def draw_sample(client, headers, region, size, **body):
+    """A new verification sample, as the service answered it."""
+    response = client.post("/api/v1/metrics/samples", json={"region": region, "size": size, **body}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def check(client, headers, sample_id, archive_id, **result):
+    """Record a checker's result (default: qualified and confirmed true by phone)."""
+    body = {"archive_id": archive_id, "qualified": True, "authentic": True, "method": "phone", **result}
+    return client.post(f"/api/v1/metrics/samples/{sample_id}/results", json=body, headers=headers)

@@ -89,5 +89,5 @@ def test_refused_enrolment_creates_no_archive(client, db, people):
     response = post_archive(client, people["doc"], n=1, enrolment_consent={
         "decision": "refused", "given_by": "self", "method": "verbal_witnessed", "witness": "孙丽"})
     assert response.status_code == 422
-    assert "consent" in response.get_json()["errors"]["enrolment_consent"]["decision"][0]
+    assert "consent" in response.get_json()["errors"]["enrolment_consent.decision"][0]
     assert db.archives.count_documents({}) == 0 and db.consents.count_documents({}) == 0

@@ -39,7 +39,7 @@ def test_lost_to_follow_up_keeps_the_person_on_this_archive(client, db, doctor, 
     ({"reason": "other", "cause": "不详", "note": "外出"}, "cause", "only when the reason is death"),
     ({"reason": "death", "destination": "杭州"}, "destination", "only when the reason is moved_away"),
     ({"reason": "lost"}, "reason", "Must be one of"),
-    ({"reason": "death", "cause": "x" * 201}, "cause", "Length must be between 1 and 200"),
+    ({"reason": "death", "cause": "x" * 201}, "cause", "Must be 1 to 200 characters"),
 ])
 def test_a_closing_that_does_not_fit_its_reason_is_a_422_and_closes_nothing(client, db, doctor, archive_id,
                                                                            body, field, says):

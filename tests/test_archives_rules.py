@@ -20,8 +20,15 @@ def archive(**changes):
     """A complete archive as the service hands it to the rules: plaintext, dates parsed.
     A change to None leaves the field out."""
     doc = {"name": "李秀英", "sex": "female", "birth_date": BORN, "id_card": CARD, "phone": "13912345678",
-           "address": "柳河村2组8号", "family_history": [], "past_history": {}, "allergies": [],
-           "responsible_doctor": "village101"}
+           "address": "柳河村2组8号", "registered_address": "柳河村2组8号", "work_unit": "柳河村委会",
+           "contact": {"name": "王建军", "phone": "13812345678"}, "residence_type": "registered",
+           "ethnicity": "hui", "blood_type": {"abo": "o", "rh": "positive"}, "education": "junior_high",
+           "occupation": "agriculture", "marital_status": "widowed", "payment_methods": ["rural_cooperative"],
+           "drug_allergies": [], "exposures": [], "family_history": [], "past_history": {},
+           "hereditary_diseases": [], "disabilities": [],
+           "living_conditions": {"kitchen_exhaust": "chimney", "fuel": "firewood", "water": "well",
+                                 "toilet": "pit_cesspool", "livestock_pen": "separate"},
+           "responsible_doctor": "village101", "archiving_institution": "柳河村卫生室"}
     doc.update(changes)
     return {key: value for key, value in doc.items() if value is not None}
 
@@ -38,12 +45,40 @@ def test_a_complete_archive_lacks_nothing():
 
 
 def test_only_absent_fields_are_missing_in_the_order_of_the_basic_content():
-    lacking = archive(allergies=None, name=None, responsible_doctor=None, address=None)
-    assert completeness(lacking, TODAY) == {"complete": False,
-                                            "missing": ["name", "address", "allergies", "responsible_doctor"]}
+    lacking = archive(drug_allergies=None, name=None, responsible_doctor=None, address=None, ethnicity=None)
+    assert completeness(lacking, TODAY) == {"complete": False, "missing": [
+        "name", "address", "ethnicity", "drug_allergies", "responsible_doctor"]}
     # Empty answers ("asked, none") are answers.
-    answered = archive(family_history=[], past_history={}, allergies=[])
+    answered = archive(family_history=[], past_history={}, drug_allergies=[], exposures=[], disabilities=[])
     assert completeness(answered, TODAY)["complete"] is True
+
+
+def test_allergies_in_words_answer_the_drug_allergy_question_of_the_older_form():
+    assert completeness(archive(drug_allergies=None, allergies=[]), TODAY)["complete"] is True
+    assert completeness(archive(drug_allergies=None, allergies=["青霉素"]), TODAY)["complete"] is True
+    assert completeness(archive(drug_allergies=None), TODAY)["missing"] == ["drug_allergies"]
+
+
+def test_a_young_child_is_not_asked_about_work_schooling_or_marriage():
+    items = {"work_unit": None, "education": None, "occupation": None, "marital_status": None}
+    guardian = {"name": "赵强", "relation": "father", "phone": "13700001111"}
+    six = archive(birth_date=date(2019, 6, 16), guardian=guardian, **items)  # 6 until tomorrow
+    assert completeness(six, TODAY) == {"complete": True, "missing": []}
+    seven = archive(birth_date=date(2019, 6, 15), guardian=guardian, **items)
+    assert completeness(seven, TODAY)["missing"] == ["work_unit", "education", "occupation", "marital_status"]
+
+
+def test_living_conditions_are_asked_in_rural_villages_only():
+    assert completeness(archive(living_conditions=None), TODAY)["missing"] == ["living_conditions"]
+    assert completeness(archive(living_conditions=None), TODAY, rural=False)["complete"] is True
+
+
+def test_histories_written_before_the_coded_lists_are_named_until_coded():
+    older = archive(past_history={"diseases": [{"code": "hypertension", "date": "2010"},
+                                               {"name": "2型糖尿病", "date": "2015-06"}]},
+                    family_history=[{"relation": "father", "condition": "高血压"},
+                                    {"relation": "mother", "conditions": ["stroke"]}])
+    assert completeness(older, TODAY)["missing"] == ["past_history.diseases.1.code", "family_history.0.conditions"]
 
 
 def test_a_guardians_phone_stands_in_for_the_residents():

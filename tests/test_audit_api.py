@@ -190,7 +190,7 @@ def test_the_printable_report_refuses_other_townships_and_bad_codes(client, trai
     assert refused.status_code == 403 and "text/html" in refused.content_type
     assert TOWNSHIP in refused.get_data(as_text=True)
     bad = client.get("/archives/41142310110100/disclosures")
-    assert bad.status_code == 422 and f"{LAYOUT.length} digits" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and f"档案编号共 {LAYOUT.length} 位" in bad.get_data(as_text=True)
 
 
 # --- Every audit query has an index ----------------------------------------------------

@@ -138,7 +138,7 @@ def test_bad_input_is_a_clear_422_and_nothing_is_written(client, db, doctor, tow
                              consent={"given_by": "guardian", "method": "signature"})
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert set(response.get_json()["errors"]) == {"package", "consent"}
+    assert set(response.get_json()["errors"]) == {"package", "consent.guardian_name", "consent.relation"}
     future = sign_contract(client, doctor, archive_id, team, signed_on=(today() + timedelta(days=1)).isoformat())
     assert future.status_code == 422 and future.get_json()["errors"] == {
         "signed_on": ["The signing day lies in the future."]}

@@ -12,29 +12,30 @@ from healthrec.records import worklists
 from healthrec.regions import service as regions
 from tests.factories import (
     NEIGHBOUR,
+    STONE_BRIDGE,
+    STONE_VILLAGE,
     TOWNSHIP,
     VILLAGE,
+    add_stone_bridge,
     ask_transfer,
     bearer,
+    coverage,
     days_ago,
     file_request,
     hypertension,
+    if_match,
     make_archive,
     make_record,
     post_archive,
 )
 from tests.querycheck import unsupported, watched
 
-STONE_BRIDGE, STONE_VILLAGE = "411423102", "411423102101"  # the township that takes 柳河镇 over
-
 
 @pytest.fixture
 def county(client, runner, tmp_path, people, login):
     """Five archives in 柳河镇 (one closed, one with a record, one asked for by a supervisor)
     and one in 石桥乡, the township it is merged into."""
-    path = tmp_path / "regions.csv"
-    path.write_text(f"{STONE_BRIDGE},石桥乡,,\n{STONE_VILLAGE},石桥村,900,2026\n", encoding="utf-8")
-    assert runner.invoke(args=["regions", "import", str(path)]).exit_code == 0
+    add_stone_bridge(runner, tmp_path)
     ids = [make_archive(client, people["doc"], n=n) for n in range(3)]
     ids += [make_archive(client, people["doc2"], n=n, village_code=NEIGHBOUR) for n in (3, 4)]
     make_record(client, people["doc"], ids[0], hypertension(days_ago(30)))
@@ -79,6 +80,11 @@ def test_a_merger_moves_every_archive_and_the_counts_before_and_after_match(clie
     # The new township's staff manage them all, and see the old township's trail.
     listed = client.get("/api/v1/archives", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     assert {item["id"] for item in listed["items"]} == {*county["ids"], county["own"]}
+    # The indicators count them under the new township, with the villages it was handed.
+    township = coverage(client, county["stone"])
+    assert township["archived"] == 6 and {VILLAGE, STONE_VILLAGE} <= {row["region"] for row in township["children"]}
+    rows = {row["region"]: row["archived"] for row in coverage(client, people["sup"], region="411423")["children"]}
+    assert rows[STONE_BRIDGE] == 6 and TOWNSHIP not in rows
     trail = client.get("/api/v1/audit", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     chains = {item["chain"] for item in trail["items"]}
     assert chains == {TOWNSHIP, STONE_BRIDGE}
@@ -222,3 +228,14 @@ def test_a_merger_waits_until_every_process_has_seen_its_locks_and_again_for_the
     # Locked before any archive moves; still locked once the village has its new township.
     assert seen == [(7, 1, TOWNSHIP), (7, 1, STONE_BRIDGE)]
     assert db.region_locks.count_documents({}) == 0
+
+
+def test_after_a_merger_the_merged_townships_staff_may_be_responsible_doctors(client, runner, people, county):
+    assert merge(runner).exit_code == 0
+    url = f"/api/v1/archives/{county['ids'][0]}"
+    read = client.get(url, headers=county["stone"])
+    # 柳河镇's staff account now serves 石桥乡, which manages the moved village: the village's
+    # code still names 柳河镇, so only custody says they serve it.
+    changed = client.patch(url, json={"responsible_doctor": "staff"}, headers=if_match(county["stone"], read))
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["responsible_doctor"] == "staff"

@@ -14,8 +14,10 @@ SERVICES = {
     "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
-    "healthrec.contracts.teams",
+    "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
+    "healthrec.records.urgent",
+    "healthrec.metrics.indicators", "healthrec.metrics.samples",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -25,6 +27,9 @@ CORE = {
     "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
     "healthrec.contracts.rules", "healthrec.contracts.changes",
+    "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
+    "healthrec.records.alerts",
+    "healthrec.metrics.rates", "healthrec.metrics.exports",
 }
 
 

@@ -18,26 +18,15 @@ from tests.factories import (
     code,
     days_ago,
     hypertension,
+    make_archive,
     make_record,
     post_record,
     receive,
     record_body,
     timeline,
+    years_ago,
 )
-
-
-def assert_invalid(response, **expected):
-    """422 problem+json whose `errors` name exactly these fields ("__" for "."), each with a
-    message containing the text."""
-    assert response.status_code == 422, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    errors = response.get_json()["errors"]
-    expected = {field.replace("__", "."): text for field, text in expected.items()}
-    assert set(errors) == set(expected), errors
-    for field, text in expected.items():
-        assert any(text in message for message in errors[field]), errors[field]
-    return errors
-
+from tests.problems import assert_invalid
 
 # --- Appending a record ---------------------------------------------------------------
 
@@ -108,20 +97,25 @@ def test_range_and_logic_errors_name_the_field(client, db, doctor, archive_id, b
 
 
 def test_every_kind_is_accepted(client, doctor, archive_id):
+    # The woman of archive_id for everything but the child's form, which goes to a toddler's archive.
+    toddler = make_archive(client, doctor, 1, born=years_ago(1, days=10))
     changes: dict[tuple[str, str | None], dict] = {
         ("followup", "hypertension"): {"height": 170, "weight": 70, "next_followup": days_ago(-90),
                                        "medications": [{"name": "氨氯地平"}]},
-        ("followup", "diabetes"): {"adherence": "intermittent", "control": "unsatisfactory",
+        ("followup", "diabetes"): {"adherence": "intermittent", "control": "unsatisfactory", "fasting_glucose": 8.4,
                                    "insulin": "诺和灵30R 早12U"},
         ("followup", "elderly"): {"self_care_score": 5},
     }
     for form in FORMS:
-        response = post_record(client, doctor, archive_id, record_body(*form, **changes.get(form, {})))
+        resident = toddler if form == ("followup", "child") else archive_id
+        response = post_record(client, doctor, resident, record_body(*form, **changes.get(form, {})))
         assert response.status_code == 201, (form, response.get_json())
-    records = {(r["kind"], r.get("population")): r for r in timeline(client, doctor, archive_id)["items"]}
+    records = {(r["kind"], r.get("population")): r for resident in (archive_id, toddler)
+               for r in timeline(client, doctor, resident)["items"]}
     assert set(records) == {("checkup", None), ("encounter", None), ("referral", None), ("consultation", None),
                             ("hospitalization", None), *(("followup", population) for population in
-                                                         ("hypertension", "diabetes", "child", "maternal", "elderly"))}
+                                                         ("hypertension", "diabetes", "child", "maternal", "elderly",
+                                                          "severe_mental_disorder", "tuberculosis"))}
     assert records[("followup", "hypertension")]["bmi"] == 24.2
     assert records[("followup", "elderly")]["self_care_level"] == "mildly_dependent"
     assert records[("referral", None)]["status"] == "sent"

@@ -1,7 +1,8 @@
 """What the records feed: the village doctor's due list, the usage rate's "service record
 within the last year", and an index behind every query the records service sends."""
 
-from datetime import date
+import threading
+from datetime import date, timedelta
 
 from healthrec.clock import today
 from healthrec.records import worklists
@@ -20,6 +21,7 @@ from tests.factories import (
     receive,
     record_body,
     timeline,
+    transferred,
     years_ago,
 )
 from tests.querycheck import unsupported, watched
@@ -30,11 +32,21 @@ def adult(client, headers, n, **changes):
     return make_archive(client, headers, n, born=years_ago(50, days=n), **changes)
 
 
-def due(client, headers, village=VILLAGE):
-    """The due list, in its order: (archive id, reason) -> item."""
-    response = client.get("/api/v1/followups/due", query_string={"village": village}, headers=headers)
+def due(client, headers, village=VILLAGE, reasons=None, within=None):
+    """The due list (of `reasons` only, when given), in its order: (archive id, reason) -> item."""
+    query = {"village": village, **({"within": within} if within is not None else {})}
+    response = client.get("/api/v1/followups/due", query_string=query, headers=headers)
     assert response.status_code == 200, response.get_json()
-    return {(item["archive_id"], item["reason"]): item for item in response.get_json()["items"]}
+    return {(item["archive_id"], item["reason"]): item for item in response.get_json()["items"]
+            if reasons is None or item["reason"] in reasons}
+
+
+def urgent(client, headers, region=None):
+    """The urgent list's items, in its order."""
+    response = client.get("/api/v1/followups/urgent", query_string={"region": region} if region else {},
+                          headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
 
 
 def tenth(months_back):
@@ -57,7 +69,7 @@ def test_the_due_list_names_who_needs_a_visit(client, doctor):
     make_record(client, doctor, elderly, checkup(date=last_year.isoformat()))
     make_record(client, doctor, elderly_checked, checkup(date=today().isoformat()))
 
-    items = due(client, doctor)
+    items = due(client, doctor, reasons=("hypertension", "diabetes", "elderly_checkup"))
     # Never seen first, then the longest overdue; last_week and elderly_checked are not due.
     assert list(items) == [(never, "diabetes"), (elderly, "elderly_checkup"), (overdue, "hypertension")]
     assert [(item["name"], item["last_date"], item["due_since"]) for item in items.values()] == [
@@ -71,20 +83,20 @@ def test_a_diabetes_follow_up_does_not_count_for_hypertension(client, doctor):
     both = adult(client, doctor, 1, key_populations=["hypertension", "diabetes"])
     post_record(client, doctor, both, {"kind": "followup", "population": "diabetes", "date": days_ago(3),
                                 "fasting_glucose": 6.1, "adherence": "regular", "control": "satisfactory"})
-    assert list(due(client, doctor)) == [(both, "hypertension")]
+    assert list(due(client, doctor, reasons=("hypertension", "diabetes"))) == [(both, "hypertension")]
 
 
 def test_an_amended_date_moves_the_follow_up(client, doctor):
     patient = adult(client, doctor, 1, key_populations=["hypertension"])
     record = make_record(client, doctor, patient, hypertension(days_ago(3)))
-    assert due(client, doctor) == {}
+    assert due(client, doctor, reasons=("hypertension",)) == {}
     amend(client, doctor, patient, record["id"], {"date": days_ago(130)}, "日期录入错误")
-    assert list(due(client, doctor)) == [(patient, "hypertension")]
+    assert list(due(client, doctor, reasons=("hypertension",))) == [(patient, "hypertension")]
 
 
 def test_closed_archives_leave_the_due_list(client, doctor):
     patient = adult(client, doctor, 1, key_populations=["hypertension"])
-    assert list(due(client, doctor)) == [(patient, "hypertension")]
+    assert (patient, "hypertension") in due(client, doctor)
     closed = client.post(f"/api/v1/archives/{patient}/close", json={"reason": "death", "date": days_ago(1)},
                          headers=doctor)
     assert closed.status_code == 200, closed.get_json()
@@ -93,7 +105,7 @@ def test_closed_archives_leave_the_due_list(client, doctor):
 
 def test_the_due_list_is_for_staff_of_the_village_and_audited(client, db, doctor, township, login):
     patient = adult(client, doctor, 1, key_populations=["hypertension"])
-    assert list(due(client, township)) == [(patient, "hypertension")]
+    assert list(due(client, township, reasons=("hypertension",))) == [(patient, "hypertension")]
     for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", COUNTY)):
         response = client.get("/api/v1/followups/due", query_string={"village": VILLAGE},
                               headers=login(role, region))
@@ -122,6 +134,146 @@ def test_service_in_the_last_year_comes_from_the_records(app, client, doctor, lo
         assert worklists.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(385)), as_of) == {recent}
 
 
+# --- Rechecks, visit points and sealed forms ---------------------------------------------
+
+def test_an_uncontrolled_patient_seen_today_is_due_again_within_14_days(client, doctor):
+    patient = adult(client, doctor, 1, key_populations=["hypertension"])
+    make_record(client, doctor, patient, hypertension(today().isoformat(), control="unsatisfactory",
+                                                      blood_pressure={"systolic": 152, "diastolic": 94}))
+    reasons = ("hypertension", "hypertension_recheck")
+    assert due(client, doctor, reasons=reasons) == {}
+    assert due(client, doctor, reasons=reasons, within=13) == {}
+    [item] = due(client, doctor, reasons=reasons, within=14).values()
+    assert (item["reason"], item["due_on"], item["since"]) == (
+        "hypertension_recheck", (today() + timedelta(days=14)).isoformat(), today().isoformat())
+
+
+def test_children_and_pregnant_women_are_due_by_their_schedule(client, doctor):
+    baby = make_archive(client, doctor, 1, born=years_ago(0, days=20), id_card=None,
+                        guardian={"name": "赵强", "relation": "father", "phone": "13700001111"})
+    mother = make_archive(client, doctor, 2, born=years_ago(27), key_populations=["maternal"])
+    reasons = ("child_visit", "maternal_visit")
+    # Both never seen: the one due longest first (the newborn visit is due a week after birth).
+    assert [(key, item["visit"]) for key, item in due(client, doctor, reasons=reasons).items()] == [
+        ((baby, "child_visit"), "newborn"), ((mother, "maternal_visit"), "first_prenatal")]
+    make_record(client, doctor, baby, record_body("followup", "child", date=days_ago(15), visit="newborn",
+                                                  weight=3.6, height=52, head_circumference=35,
+                                                  newborn={"birth_weight": 3.3}))
+    make_record(client, doctor, mother, record_body("followup", "maternal", visit="first_prenatal",
+                                                    gestational_week=10, date=days_ago(0)))
+    assert due(client, doctor, reasons=reasons) == {}
+    later = due(client, doctor, reasons=reasons, within=60)
+    assert later[baby, "child_visit"]["visit"] == "month_1"
+    assert later[mother, "maternal_visit"]["due_on"] == (today() + timedelta(weeks=6)).isoformat()  # week 16
+
+
+def test_the_due_list_reads_what_the_sealed_forms_say(client, doctor):
+    patient = adult(client, doctor, 1, key_populations=["severe_mental_disorder", "tuberculosis"])
+    make_record(client, doctor, patient, record_body("followup", "severe_mental_disorder", date=days_ago(0),
+                                                     classification="unstable"))
+    make_record(client, doctor, patient, record_body("followup", "tuberculosis", date=days_ago(0), treatment_month=1))
+    items = due(client, doctor, within=14, reasons=("severe_mental_disorder_recheck", "tuberculosis"))
+    assert {reason: item["due_on"] for (_, reason), item in items.items()} == {
+        "severe_mental_disorder_recheck": (today() + timedelta(days=14)).isoformat(),
+        "tuberculosis": (today() + timedelta(days=10)).isoformat()}
+
+
+def test_phone_calls_leave_the_face_to_face_visit_due(client, doctor):
+    patient = adult(client, doctor, 1, key_populations=["diabetes"])
+    body = record_body("followup", "diabetes", date=today().isoformat(), method="phone")
+    make_record(client, doctor, patient, body)
+    assert list(due(client, doctor, reasons=("diabetes_face_to_face",))) == [(patient, "diabetes_face_to_face")]
+    make_record(client, doctor, patient, {**body, "method": "clinic"})
+    assert due(client, doctor, reasons=("diabetes_face_to_face",)) == {}
+
+
+# --- The urgent list ----------------------------------------------------------------------
+
+DANGER = {"blood_pressure": {"systolic": 190, "diastolic": 115}, "control": "unsatisfactory"}
+
+
+def test_a_danger_value_keeps_the_patient_on_top_until_a_referral_is_recorded(client, db, doctor, township, login):
+    calm = adult(client, doctor, 1, key_populations=["hypertension"])
+    patient = adult(client, doctor, 2, key_populations=["hypertension"])
+    make_record(client, doctor, calm, hypertension(days_ago(200)))
+    record = make_record(client, doctor, patient, hypertension(days_ago(1), **DANGER))
+    [item] = urgent(client, township)
+    assert (item["archive_id"], item["name"], item["record_id"], item["since"]) == (
+        patient, "李秀英2", record["id"], days_ago(1))
+    assert "190/115" in item["detail"]
+    assert urgent(client, doctor, VILLAGE) == [item]  # the village doctor, for their village
+    assert list(due(client, doctor))[0] == (patient, "urgent_referral")
+    neighbour = login("village_doctor", NEIGHBOUR)
+    assert urgent(client, neighbour) == []  # their own village's
+    for headers, region in ((doctor, TOWNSHIP), (login("supervisor", COUNTY), TOWNSHIP), (neighbour, VILLAGE)):
+        refused = client.get("/api/v1/followups/urgent", query_string={"region": region}, headers=headers)
+        assert refused.status_code == 403
+    assert "190/115" not in repr(list(db.urgent.find()))  # the detail is sealed
+
+    # A referral dated before the danger value does not count; one on the day or later does.
+    make_record(client, doctor, patient, record_body("referral", date=days_ago(3)))
+    assert len(urgent(client, township)) == 1
+    make_record(client, doctor, patient, record_body("referral", date=days_ago(0)))
+    assert urgent(client, township) == []
+    assert (patient, "urgent_referral") not in due(client, doctor)
+    outcomes = {(e["actor"], e["outcome"]) for e in db.audit.find({"action": "followups.urgent"})}
+    assert outcomes == {("township101", "ok"), ("village101", "ok"), ("village101", "denied"),
+                        ("supervisor423", "denied"), ("village102", "ok"), ("village102", "denied")}
+
+
+def test_a_referral_made_at_the_same_visit_resolves_it_at_once(client, doctor, township):
+    patient = adult(client, doctor, 1, key_populations=["hypertension", "diabetes"])
+    visit = [hypertension(days_ago(0), **DANGER), record_body("referral", date=days_ago(0))]
+    response = client.post(f"/api/v1/archives/{patient}/records/batch", json={"records": visit}, headers=doctor)
+    assert response.status_code == 201, response.get_json()
+    referred_here = record_body("followup", "diabetes", date=days_ago(0), fasting_glucose=18.2,
+                                control="unsatisfactory", referral={"reason": "血糖过高", "institution": "县人民医院"})
+    assert make_record(client, doctor, patient, referred_here)["alerts"][0]["code"] == "urgent_referral"
+    assert urgent(client, township) == []
+
+
+def test_correcting_the_reading_takes_the_patient_off_and_a_closed_archive_leaves(client, doctor, township):
+    typo = adult(client, doctor, 1, key_populations=["hypertension"])
+    died = adult(client, doctor, 2, key_populations=["hypertension"])
+    record = make_record(client, doctor, typo, hypertension(days_ago(1), **DANGER))
+    make_record(client, doctor, died, hypertension(days_ago(1), **DANGER))
+    assert {item["archive_id"] for item in urgent(client, township)} == {typo, died}
+    corrected = amend(client, doctor, typo, record["id"], {"blood_pressure": {"systolic": 150, "diastolic": 95}})
+    assert corrected.status_code == 200, corrected.get_json()
+    client.post(f"/api/v1/archives/{died}/close", json={"reason": "death", "date": days_ago(0)}, headers=doctor)
+    assert urgent(client, township) == []
+    amend(client, doctor, typo, record["id"], {"blood_pressure": DANGER["blood_pressure"]}, "改回原值")
+    assert [item["archive_id"] for item in urgent(client, township)] == [typo]
+
+
+def test_an_open_urgent_case_follows_the_archive_to_its_new_township(client, people):
+    patient = make_archive(client, people["doc"], 1, key_populations=["hypertension"])
+    make_record(client, people["doc"], patient, hypertension(days_ago(1), **DANGER))
+    transferred(client, people, patient)
+    assert urgent(client, people["staff"]) == []
+    assert [item["archive_id"] for item in urgent(client, people["town2"])] == [patient]
+    assert [item["archive_id"] for item in urgent(client, people["urban_doc"])] == [patient]
+
+
+def test_concurrent_repeats_of_a_danger_value_open_one_case(app, db, doctor, township):
+    patient = adult(app.test_client(), doctor, 1, key_populations=["hypertension"])
+    barrier, answers = threading.Barrier(4), []
+
+    def send():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post_record(client, doctor, patient, hypertension(days_ago(0), **DANGER), key="bp-190"))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 201]
+    assert db.urgent.count_documents({"archive_id": patient}) == 1
+    assert len(urgent(app.test_client(), township)) == 1
+
+
 # --- Every query shape has an index ---------------------------------------------------
 
 def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, township):
@@ -137,9 +289,15 @@ def test_every_records_query_has_a_supporting_index(app, client, devdb, doctor, 
         client.get("/api/v1/referrals/incoming", headers=township)
         receive(client, township, patient, sent["id"])
         due(client, doctor)
+        danger = make_record(client, doctor, patient, hypertension(days_ago(1), **DANGER))
+        amend(client, doctor, patient, danger["id"], {"blood_pressure": {"systolic": 185, "diastolic": 100}})
+        urgent(client, township)
+        urgent(client, doctor, VILLAGE)
+        due(client, doctor, within=30)
+        make_record(client, doctor, patient, record_body("referral", date=days_ago(0)))
         with app.app_context():
             worklists.archives_with_service_since(TOWNSHIP, date.fromisoformat(days_ago(365)))
-    ours = ("records", "idempotency_keys")
+    ours = ("records", "idempotency_keys", "urgent")
     shapes = list(listener.shapes(ours))
     assert {c for c, _q, _s in shapes} == set(ours)
     assert len(shapes) >= 10

@@ -16,19 +16,35 @@ ELDERLY_AGE = 65
 DERIVED = ("elderly", "child")
 SET_BY_DOCTOR = ("maternal", "hypertension", "diabetes", "severe_mental_disorder", "tuberculosis")
 POPULATIONS = DERIVED + SET_BY_DOCTOR
+# The chronic diseases whose patients are followed up and whose management is measured.
+CHRONIC = ("hypertension", "diabetes")
 
-# Fields that identify the resident or describe their health: sealed at rest, each under
-# its own key path. Everything else (codes, sex, birth date, flags, statuses) stays plain
-# for routing and indicators.
-SEALED = ("name", "id_card", "phone", "address", "guardian", "family_history",
-          "past_history", "allergies", "disabilities")
-PLAIN = ("sex", "birth_date", "key_populations", "responsible_doctor")
+# Fields that identify the resident or describe their health or circumstances: sealed at
+# rest, each under its own key path. In a village of a few hundred people, ethnic group,
+# occupation or marital status with a birth date points to one person. What routing,
+# lists and indicators need stays plain.
+SEALED = ("name", "id_card", "phone", "address", "registered_address", "work_unit", "contact", "guardian",
+          "ethnicity", "blood_type", "education", "occupation", "marital_status", "payment_methods",
+          "payment_other", "drug_allergies", "allergies", "exposures", "past_history", "family_history",
+          "hereditary_diseases", "disabilities", "disabilities_other", "living_conditions")
+PLAIN = ("sex", "birth_date", "residence_type", "key_populations", "responsible_doctor",
+         "archiving_institution")
+DATES = ("birth_date",)
 EDITABLE = SEALED + PLAIN
 
-# The basic content (基础内容) a qualified archive may not lack. An empty list or object
-# means "asked, none"; only an absent field counts as missing.
-REQUIRED = ("name", "sex", "birth_date", "id_card", "phone", "address", "family_history",
-            "past_history", "allergies", "responsible_doctor")
+# The personal basic information form (个人基本信息表) and the archive's cover, which a
+# qualified archive may not lack. An empty list or object means "asked, none"; only an
+# absent field counts as missing.
+REQUIRED = ("name", "sex", "birth_date", "id_card", "phone", "address", "registered_address", "work_unit",
+            "contact", "residence_type", "ethnicity", "blood_type", "education", "occupation",
+            "marital_status", "payment_methods", "drug_allergies", "exposures", "past_history",
+            "family_history", "hereditary_diseases", "disabilities", "living_conditions",
+            "responsible_doctor", "archiving_institution")
+# What the form does not ask of a child of 0-6 years (the national specification's age).
+FORM_CHILD_AGE = 6
+NOT_FOR_CHILDREN = ("work_unit", "education", "occupation", "marital_status")
+# The form asks about living conditions in rural areas only.
+RURAL_ONLY = ("living_conditions",)
 
 # Closing for these reasons hands the ID card on: the person registers where they moved
 # to, or keeps the archive this one duplicated.
@@ -56,14 +72,31 @@ def is_minor(birth_date, today):
     return age_on(birth_date, today) < ADULT_AGE
 
 
-def completeness(archive, today):
-    """{complete, missing[]} against the required basic content."""
-    missing = [name for name in REQUIRED if archive.get(name) is None]
+def completeness(archive, today, rural=True):
+    """{complete, missing[]} against the required basic content; `rural`: the archive's
+    village is rural (the kind its region holds). Entries of the histories written before
+    the coded lists are named (past_history.diseases.0.code) until they are coded."""
+    required = list(REQUIRED)
+    born = archive.get("birth_date")
+    if born and age_on(born, today) <= FORM_CHILD_AGE:
+        required = [name for name in required if name not in NOT_FOR_CHILDREN]
+    if not rural:
+        required = [name for name in required if name not in RURAL_ONLY]
+    missing = [name for name in required if archive.get(name) is None]
+    if archive.get("allergies") is not None and "drug_allergies" in missing:
+        missing.remove("drug_allergies")  # answered on the older form, in words ([] for none)
     guardian = archive.get("guardian") or {}
-    if "phone" in missing and guardian.get("phone"):
-        missing.remove("phone")  # a child is reached through the guardian
-    if archive.get("birth_date") and is_minor(archive["birth_date"], today) and not guardian:
+    if guardian.get("phone"):
+        # A child, or anyone in a guardian's care, is reached through the guardian.
+        missing = [name for name in missing if name not in ("phone", "contact")]
+    if born and is_minor(born, today) and not guardian:
         missing.append("guardian")
+    for n, disease in enumerate((archive.get("past_history") or {}).get("diseases") or []):
+        if not disease.get("code"):
+            missing.append(f"past_history.diseases.{n}.code")
+    for n, relative in enumerate(archive.get("family_history") or []):
+        if not relative.get("conditions"):
+            missing.append(f"family_history.{n}.conditions")
     return {"complete": not missing, "missing": missing}
 
 
@@ -115,6 +148,12 @@ def check(archive, today, child_max_age):
             guardian["id_card"] = parse_id_card(guardian["id_card"], today).number
         except IdCardError as error:
             add("guardian.id_card", str(error))
+
+    for codes, code, text, what in (("drug_allergies", "other", "allergies", "the other drugs"),
+                                    ("payment_methods", "other", "payment_other", "the other payment"),
+                                    ("disabilities", "other", "disabilities_other", "the other disability")):
+        if code in (archive.get(codes) or []) and not archive.get(text):
+            add(text, f"Name {what}: '{code}' is ticked in {codes}.")
 
     flags = archive.get("key_populations") or []
     derived = derived_populations(born, today, child_max_age)

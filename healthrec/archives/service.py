@@ -13,7 +13,7 @@ from flask import current_app
 
 from healthrec.access import consents
 from healthrec.archives import locks, rules
-from healthrec.archives.custody import custody_query
+from healthrec.archives.custody import custody_query, in_scope
 from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
@@ -164,8 +164,21 @@ def _unseal(doc):
     ring = keyring()
     plain = {name: ring.unseal(doc[name], doc["_id"], name) for name in rules.SEALED if name in doc}
     plain.update({name: doc[name] for name in rules.PLAIN if doc.get(name) is not None})
-    plain["birth_date"] = date.fromisoformat(doc["birth_date"])
+    for name in rules.DATES:
+        if name in plain:
+            plain[name] = date.fromisoformat(plain[name])
     return plain
+
+
+def _stored_plain(plain, names=rules.PLAIN):
+    """The plain fields among `names` as stored: dates as ISO strings."""
+    return {name: plain[name].isoformat() if name in rules.DATES else plain[name]
+            for name in names if plain.get(name) is not None}
+
+
+def _completeness(plain, village):
+    # The form asks about living conditions in rural villages: the kind the region holds.
+    return rules.completeness(plain, today(), rural=regions.get_region(village).get("kind") == "rural")
 
 
 # The sealed fields of an archive's sub-documents: notes, and a death's cause and a
@@ -223,8 +236,9 @@ def get_archive(user, archive_id):
 
 
 def search_archives(user, village=None, name=None, id_card=None, status=None, review=None,
-                    page=1, per_page=None):
-    """One page of the archives within the user's scope that match every filter given."""
+                    page=1, per_page=None, newest_first=False):
+    """One page of the archives within the user's scope that match every filter given, by
+    code (newest first: the most recently numbered first)."""
     region = village or user.region
     access = authorized(user, READ, region_custody(region), "archive.search")
     query = custody_query(region)
@@ -239,7 +253,8 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
         query["status"] = status
     if review:
         query["review.verdict"] = {"$exists": False} if review == "none" else review
-    result = page_of(get_db().archives, query, [("_id", 1)], page, per_page, summary, dict.fromkeys(SUMMARY, 1))
+    result = page_of(get_db().archives, query, [("_id", -1 if newest_first else 1)], page, per_page, summary,
+                     dict.fromkeys(SUMMARY, 1))
     filters = [k for k, v in (("village", village), ("name", name), ("id_card", id_card),
                               ("status", status), ("review", review)) if v]
     # One entry per search; the ids shown are listed so a resident's name seen in a list
@@ -270,7 +285,9 @@ def _doctor_problem(user, username, village):
     doc = get_db().users.find_one({"_id": username}, {"role": 1, "region": 1, "disabled": 1})
     if doc is None or doc.get("disabled"):
         return f"There is no active user {username}."
-    if doc["role"] not in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF) or not village.startswith(doc["region"]):
+    # Serving the village now: after a merger its code no longer names its township.
+    serving = in_scope(doc["region"], region_custody(village))
+    if doc["role"] not in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF) or not serving:
         return f"{username} is not a village doctor or township staff member serving village {village}."
     return None
 
@@ -331,12 +348,9 @@ def new_document(user, code, place, plain, bi, at, established_on=None):
     """The stored document of a new archive `code` in custody `place` (the custody fields
     of its village), its fields sealed."""
     return {
-        "_id": code, **place, "status": "open", "version": 1,
-        "sex": plain["sex"], "birth_date": plain["birth_date"].isoformat(),
+        "_id": code, **place, "status": "open", "version": 1, **_stored_plain(plain),
         "established_on": (established_on or today()).isoformat(),
-        "key_populations": plain["key_populations"],
-        "responsible_doctor": plain.get("responsible_doctor"),
-        "completeness": rules.completeness(plain, today()),
+        "completeness": _completeness(plain, place["village"]),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
         **_sealed(code, plain, rules.SEALED),
@@ -400,9 +414,7 @@ def update_archive(user, archive_id, changes, expected_version):
     if not changed:
         access.audit("archive.update", detail={"fields": []})
         return present(doc, current), warnings
-    new = {name: plain[name] for name in changed if name in rules.PLAIN and name in plain}
-    if "birth_date" in new:
-        new["birth_date"] = new["birth_date"].isoformat()
+    new = _stored_plain(plain, [name for name in changed if name in rules.PLAIN])
     new.update(_sealed(archive_id, plain, [name for name in changed if name in rules.SEALED]))
     unset = [name for name in changed if name not in plain]
     if "name" in changed:
@@ -412,7 +424,7 @@ def update_archive(user, archive_id, changes, expected_version):
         new["id_card_bi"] = new_bi
         if new_bi:
             _lock_identity(user, new_bi, doc["village"], "archive.update")
-    new["completeness"] = rules.completeness(plain, today())
+    new["completeness"] = _completeness(plain, doc["village"])
     try:
         stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
     except Exception:

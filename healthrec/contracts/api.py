@@ -9,6 +9,8 @@ from schemas.contracts import (
     Contract,
     ContractsDue,
     ContractsDueQuery,
+    ContractsToSign,
+    ContractsToSignQuery,
     RenewIn,
     SignIn,
     Team,
@@ -94,6 +96,16 @@ def due(query):
     """Contracts running out within `within` days, soonest first: of a township, village or
     team (default: your own village or township)."""
     return service.due_for_renewal(current_user, **query)
+
+
+@blp.route("/contracts/to-sign", methods=["GET"])
+@blp.arguments(ContractsToSignQuery, location="query")
+@blp.response(200, ContractsToSign)
+def to_sign(query):
+    """Residents transferred in from another township whose contract ended with the
+    transfer, and who have signed none since, oldest first: of a township or village
+    (default: your own)."""
+    return service.to_sign(current_user, **query)
 
 
 @blp.route("/contracts/<contract_id>", methods=["GET"])

@@ -29,14 +29,15 @@ class Taken(Exception):
         self.current = current
 
 
-def claim(user, collection, doc_id, version, changes, secrets=None, consent=None):
-    """Write version `version` of document `doc_id`: with version 1, `changes` is the whole
-    new document. `secrets` are plaintext fields to set sealed; `consent` a plaintext
-    consent-log entry to append. Returns the document as it is now; raises Taken."""
+def claim(by, collection, doc_id, version, changes, secrets=None, consent=None):
+    """Write version `version` of document `doc_id` as user `by` (a username, or "system"
+    for a change custody makes): with version 1, `changes` is the whole new document.
+    `secrets` are plaintext fields to set sealed; `consent` a plaintext consent-log entry
+    to append. Returns the document as it is now; raises Taken."""
     db = get_db()
     event_id = f"{doc_id}:{version}"
     event = {"_id": event_id, "collection": collection, "target": doc_id, "version": version,
-             "by": user.username, "at": now(), "changes": changes,
+             "by": by, "at": now(), "changes": changes,
              "secrets": sealed(secrets or {}, event_id, secrets or (), "secrets.")}
     if consent:
         event["consent"] = sealed(consent, event_id, CONSENT_NAMES, "consent.")

@@ -13,6 +13,9 @@ from healthrec.archives.rules import age_on
 # population, or a personalised one agreed with the resident.
 PACKAGES = ("basic", "elderly", "chronic_disease", "maternal", "child", "personalised")
 TERMINATION_REASONS = ("moved_away", "death", "resident_request", "team_dissolved", "other")
+# The system's own reason: the archive was transferred to a village of another township,
+# whose teams serve the resident from then on (contracts/follow.py).
+TRANSFERRED = "transferred"
 # A contract is renewed in its last 90 days; after it has run out, a new one is signed.
 RENEWAL_WINDOW = timedelta(days=90)
 STATUSES = ("valid", "expired", "terminated", "ended")

@@ -8,9 +8,11 @@ A resident has at most one contract in force: the n-th contract of archive A has
 cannot both land. Whether a contract is in force is computed from its dates when read
 (`rules.status_on`); nothing is written when it runs out.
 
-A contract carries the custody fields of its archive and the archive's key-population
-flags and birth date as they were at signing or the last renewal, so the contracted
-share per village is counted from contracts alone.
+A contract carries the custody fields of its archive, moved with it by transfers and
+mergers like its records (custody/moves.py), and the archive's key-population flags and
+birth date as they were at signing or the last renewal, so the contracted share per
+village is counted from contracts alone. What a transfer or merger does to contracts and
+teams beyond that is in `follow`.
 """
 
 import re
@@ -32,7 +34,8 @@ from healthrec.contracts.changes import CONTRACTS, TEAMS
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.paging import page_of
+from healthrec.paging import page_in_hand, page_of
+from healthrec.regions import service as regions
 
 CONTRACT_ID = re.compile(r"^(\d{16,17})-(\d{3})$")
 POPULATIONS = archive_rules.POPULATIONS
@@ -63,11 +66,10 @@ def present(doc, archive):
     }
 
 
-def _snapshot(archive):
-    """What a contract keeps of its archive for counting: custody, birth date and the
-    doctor's key-population flags."""
-    return {**{name: archive[name] for name in ("village", "township", "county")}, "birth_date": archive["birth_date"],
-            "key_populations": archive.get("key_populations", [])}
+def _counted(archive):
+    """What a contract keeps of its archive for counting, besides custody: birth date and
+    the doctor's key-population flags."""
+    return {"birth_date": archive["birth_date"], "key_populations": archive.get("key_populations", [])}
 
 
 def _fit(archive, team, package, day):
@@ -119,7 +121,8 @@ def sign(user, archive_id, team, package, consent, signed_on=None):
     archive = access.archive
     team_doc = teams.team_for_contract(team)
     with refusals(user, "contract.sign", archive_id=archive_id, region=archive["village"]):
-        policy.check_contract(user, archive["village"], team_doc)
+        policy.check_contract(user, access.custody, team_doc)
+        regions.check_settled(archive["village"])
     day = today()
     signed_on = signed_on or day
     errors = _fit(archive, team_doc, package, day)
@@ -141,15 +144,17 @@ def sign(user, archive_id, team, package, consent, signed_on=None):
     contract_id = f"{archive_id}-{_number(latest['_id']) + 1 if latest else 1:03d}"
     valid_until = rules.term_from(signed_on).isoformat()
     at = now()
-    doc = {"archive_id": archive_id, **_snapshot(archive), "team": team, "package": package,
+    doc = {"archive_id": archive_id, **access.custody, **_counted(archive), "team": team, "package": package,
            "signed_on": signed_on.isoformat(), "valid_until": valid_until, "ends_on": valid_until, "renewals": [],
            "signed_by": user.username, "created_at": at, "updated_at": at, "updated_by": user.username}
     try:
-        stored = changes.claim(user, CONTRACTS, contract_id, 1, doc,
+        stored = changes.claim(user.username, CONTRACTS, contract_id, 1, doc,
                                consent=_consent(user, archive_id, contract_id, "granted", consent, "sign"))
     except changes.Taken as taken:
         raise _refuse(access, "contract.sign", f"Contract {contract_id} was signed for this resident at the "
                       "same moment; reload the archive's contracts.", contract_id=taken.current["_id"]) from None
+    # A transfer confirmed meanwhile moved the archive's contracts before this one existed.
+    stored.update(archives.follow_custody(CONTRACTS, archive_id, [contract_id], access.custody))
     access.audit("contract.sign", detail={"contract": contract_id, "team": team, "package": package})
     return present(stored, archive)
 
@@ -160,16 +165,24 @@ def renew(user, contract_id, consent, package=None):
     archive = access.archive
     team = teams.load_team(doc["team"])
     with refusals(user, "contract.renew", archive_id=archive["_id"], region=archive["village"]):
-        policy.check_contract(user, archive["village"], team)
+        policy.check_contract(user, access.custody, team)
+        regions.check_settled(archive["village"])
     day = today()
     status = rules.status_on(doc, day)
     valid_until = date.fromisoformat(doc["valid_until"])
-    if not team["active"]:
-        raise _refuse(access, "contract.renew", f"Team {team['name']} is no longer active: terminate this contract "
-                      "(team_dissolved) and sign one with another team.", contract_status=status)
     if status != "valid":
         raise _refuse(access, "contract.renew", f"Contract {contract_id} is {status}; sign a new contract instead.",
                       contract_status=status)
+    if team["township"] != archive["township"]:
+        # The village was handed to another township (`flask custody move`): the contract
+        # runs on with its team, but a new year is one with the township serving it now.
+        raise _refuse(access, "contract.renew", f"Team {team['name']} is of township {team['township']}, and the "
+                      f"resident's village is served by township {archive['township']} now: terminate this "
+                      "contract or let it run out, and sign one with a team of that township.",
+                      contract_status=status)
+    if not team["active"]:
+        raise _refuse(access, "contract.renew", f"Team {team['name']} is no longer active: terminate this contract "
+                      "(team_dissolved) and sign one with another team.", contract_status=status)
     if valid_until - day > rules.RENEWAL_WINDOW:
         raise _refuse(access, "contract.renew", f"Contract {contract_id} runs until {valid_until}; it can be renewed "
                       f"from {valid_until - rules.RENEWAL_WINDOW} on.", contract_status=status)
@@ -179,10 +192,10 @@ def renew(user, contract_id, consent, package=None):
         raise _invalid(errors)
     until = rules.term_from(valid_until + rules.ONE_DAY).isoformat()
     renewal = {"on": day.isoformat(), "by": user.username, "valid_until": until, "package": package}
-    fields = {**_snapshot(archive), "package": package, "valid_until": until, "ends_on": until,
+    fields = {**_counted(archive), "package": package, "valid_until": until, "ends_on": until,
               "renewals": [*doc["renewals"], renewal], "updated_at": now(), "updated_by": user.username}
     try:
-        stored = changes.claim(user, CONTRACTS, contract_id, doc["version"] + 1, fields,
+        stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields,
                                consent=_consent(user, archive["_id"], contract_id, "granted", consent, "renew"))
     except changes.Taken:
         raise _refuse(access, "contract.renew", f"Contract {contract_id} was changed at the same moment; "
@@ -197,7 +210,7 @@ def terminate(user, contract_id, reason, on=None, note=None, consent=None):
     doc, access = _load(user, contract_id, READ, "contract.terminate")
     archive = access.archive
     with refusals(user, "contract.terminate", archive_id=archive["_id"], region=archive["village"]):
-        policy.check_contract(user, archive["village"], changes.load(TEAMS, doc["team"]))
+        policy.check_contract(user, access.custody, changes.load(TEAMS, doc["team"]))
     day = today()
     on = on or day
     status = rules.status_on(doc, day, _closed_on(archive))
@@ -213,7 +226,7 @@ def terminate(user, contract_id, reason, on=None, note=None, consent=None):
               "updated_at": now(), "updated_by": user.username}
     withdrawal = consent and _consent(user, archive["_id"], contract_id, "withdrawn", consent, "terminate")
     try:
-        stored = changes.claim(user, CONTRACTS, contract_id, doc["version"] + 1, fields,
+        stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields,
                                secrets={"termination_note": note} if note else None, consent=withdrawal)
     except changes.Taken:
         raise _refuse(access, "contract.terminate", f"Contract {contract_id} was changed at the same moment; "
@@ -239,22 +252,38 @@ def archive_contracts(user, archive_id):
     return found
 
 
-def due_for_renewal(user, township=None, village=None, team=None, within=30, page=1, per_page=None):
-    """Contracts in force that run out within `within` days, soonest first, of a township,
-    a village or a team (default: the caller's own village or township). Closed archives'
-    contracts are listed too, marked, to be terminated."""
+def _work_list(user, action, township=None, village=None, team=None):
+    """(query, region) of the renewal or signing list of a team, a village or a township
+    (default: the caller's own village or township), once the policy allows it. A village's
+    township is the one it belongs to now, and the query is on the contracts' custody."""
     team_doc = teams.load_team(team) if team else None
     if not (township or village or team_doc):
         township = user.region if user.role == TOWNSHIP_STAFF else None
         village = user.region if user.role == VILLAGE_DOCTOR else None
-    region = township or village or (team_doc and team_doc["township"])
+    if team_doc:
+        with refusals(user, action, region=team_doc["township"]):
+            policy.check_work_list(user, team=team_doc)
+        return {"team": team}, team_doc["township"]
+    field, region = ("village", village) if village else ("township", township)
     if not region:
-        raise Invalid("Say whose renewal list: township, village or team.",
+        raise Invalid("Say whose list: township, village or team.",
                       {"township": ["Give a township, a village or a team."]})
-    with refusals(user, "contract.due", region=region):
-        policy.check_due_list(user, township, village, team_doc)
+    try:
+        place = regions.custody_of(region)
+    except NotFound:
+        message = f"There is no {field} {region}; check the code."
+        raise Invalid(message, {field: [message]}) from None
+    with refusals(user, action, region=region):
+        policy.check_work_list(user, place=place)
+    return {field: region}, region
+
+
+def due_for_renewal(user, township=None, village=None, team=None, within=30, page=1, per_page=None):
+    """Contracts in force that run out within `within` days, soonest first, of a township,
+    a village or a team (default: the caller's own village or township). Closed archives'
+    contracts are listed too, marked, to be terminated."""
+    query, region = _work_list(user, "contract.due", township, village, team)
     day = today()
-    query = ({"team": team} if team else {"village": village} if village else {"township": township})
     query["ends_on"] = {"$gte": day.isoformat(), "$lte": (day + timedelta(days=within)).isoformat()}
     result = page_of(get_db()[CONTRACTS], query, [("ends_on", 1), ("_id", 1)], page, per_page, lambda doc: doc)
     shown = _archives_of(result["items"])
@@ -265,6 +294,34 @@ def due_for_renewal(user, township=None, village=None, team=None, within=30, pag
         "days_left": (date.fromisoformat(doc["valid_until"]) - day).days,
     } for doc in result["items"]]
     record(user, "contract.due", region=region, detail={
+        "total": result["total"], "shown": [item["archive_id"] for item in result["items"]]})
+    return result
+
+
+def to_sign(user, township=None, village=None, page=1, per_page=None):
+    """Residents who came from another township by a transfer that ended their contract
+    there (follow.end_for_transfer), and who have signed none since: the receiving side's
+    signing work, for as long as the year they had signed for would have run. Oldest
+    transfer first; closed archives are left out."""
+    query, region = _work_list(user, "contract.to_sign", township, village)
+    day = today()
+    query.update({"termination_reason": rules.TRANSFERRED, "valid_until": {"$gte": day.isoformat()}})
+    db = get_db()
+    ended = list(db[CONTRACTS].find(query).sort([("ends_on", 1), ("_id", 1)]))
+    newest: dict[str, int] = {}
+    for start in range(0, len(ended), BATCH):
+        batch = sorted({doc["archive_id"] for doc in ended[start:start + BATCH]})
+        for doc in db[CONTRACTS].find({"archive_id": {"$in": batch}}, {"archive_id": 1}):
+            newest[doc["archive_id"]] = max(newest.get(doc["archive_id"], 0), _number(doc["_id"]))
+    ended = [doc for doc in ended if newest[doc["archive_id"]] == _number(doc["_id"])]
+    shown = _archives_of(ended)
+    waiting = [{
+        "id": doc["_id"], "archive_id": doc["archive_id"], "name": shown[doc["archive_id"]]["name"],
+        "village": doc["village"], "team": doc["team"], "package": doc["package"],
+        **{name: date.fromisoformat(doc[name]) for name in ("terminated_on", "valid_until")},
+    } for doc in ended if shown[doc["archive_id"]]["status"] == "open"]
+    result = page_in_hand(waiting, page, per_page)
+    record(user, "contract.to_sign", region=region, detail={
         "total": result["total"], "shown": [item["archive_id"] for item in result["items"]]})
     return result
 

@@ -3,7 +3,11 @@ village doctor of one of its villages or a member of its health centre's staff.
 
 A team is changed as a whole version at a time (If-Match), claimed like a contract. A team
 that is no longer needed is made inactive: its contracts stay as they were until they end,
-but no new contract is signed or renewed with it.
+but no new contract is signed or renewed with it. When its township is merged into
+another, the team goes with it (`follow.move_teams`).
+
+Which township a village doctor works for is their village's current parent region, not
+the township its code names: a merger or a village handed over gives it another one.
 """
 
 from bson import ObjectId
@@ -44,18 +48,27 @@ def team_for_contract(team_id):
     return doc
 
 
+def township_of(user):
+    """The township a clinician works in now: a township's staff their own, a village
+    doctor their village's current township; None for other roles."""
+    if user.role not in (TOWNSHIP_STAFF, VILLAGE_DOCTOR):
+        return None
+    return regions.custody_of(user.region)["township"]
+
+
 def _members_problems(township, lead, members):
     """Field errors for a team's lead and members (the lead counts as a member)."""
     names = list(dict.fromkeys([lead, *members]))
     found = {doc["_id"]: doc for doc in get_db().users.find({"_id": {"$in": names}},
                                                            {"role": 1, "region": 1, "disabled": 1})}
+    villages = {village["code"] for village in regions.children(township)}
     errors = {}
     for name in names:
         doc = found.get(name)
         if doc is None or doc.get("disabled"):
             problem = f"There is no active user {name}."
         elif not (doc["role"] == TOWNSHIP_STAFF and doc["region"] == township
-                  or doc["role"] == VILLAGE_DOCTOR and doc["region"].startswith(township)):
+                  or doc["role"] == VILLAGE_DOCTOR and doc["region"] in villages):
             problem = f"{name} is neither staff of township {township} nor a village doctor of its villages."
         else:
             continue
@@ -74,7 +87,7 @@ def create_team(user, township, name, lead, members):
         raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
     at = now()
     team_id = str(ObjectId())
-    doc = changes.claim(user, TEAMS, team_id, 1, {
+    doc = changes.claim(user.username, TEAMS, team_id, 1, {
         "township": township, "name": name.strip(), "lead": lead, "members": members, "active": True,
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username})
     record(user, "team.create", region=township, detail={"team": team_id, "members": len(members)})
@@ -84,17 +97,18 @@ def create_team(user, township, name, lead, members):
 def get_team(user, team_id):
     doc = load_team(team_id)
     with refusals(user, "team.read", region=doc["township"]):
-        policy.check_view_teams(user, doc["township"])
+        policy.check_view_teams(user, doc["township"], township_of(user))
     return present(doc)
 
 
 def list_teams(user, township=None, active=None, page=1, per_page=None):
-    """The teams of `township`; clinicians' own by default."""
-    if township is None and len(user.region) < 9:
+    """The teams of `township`; by default those of the township the user works in."""
+    works_in = township_of(user)
+    township = township or works_in
+    if township is None:
         raise Invalid("Say which township's teams.", {"township": ["Give a 9-digit township code."]})
-    township = township or user.region[:9]
     with refusals(user, "team.list", region=township):
-        policy.check_view_teams(user, township)
+        policy.check_view_teams(user, township, works_in)
     query = {"township": township} | ({} if active is None else {"active": active})
     return page_of(get_db()[TEAMS], query, [("_id", 1)], page, per_page, present)
 
@@ -117,7 +131,7 @@ def change_team(user, team_id, fields, expected_version):
         raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
     changed = sorted(name for name in FIELDS if new[name] != doc[name])
     try:
-        stored = changes.claim(user, TEAMS, team_id, doc["version"] + 1,
+        stored = changes.claim(user.username, TEAMS, team_id, doc["version"] + 1,
                                {**new, "updated_at": now(), "updated_by": user.username})
     except changes.Taken:
         raise stale from None

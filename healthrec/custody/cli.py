@@ -44,6 +44,13 @@ def _report(report):
     click.echo("All archives of each township involved:")
     for township, counts in report["totals"].items():
         click.echo(f"  {township} {_name(township)}: {counts['before']} before, {counts['after']} after")
+    click.echo("Family-doctor contracts of the moved villages, per custodian township:")
+    for township, counts in report["contracts"].items():
+        click.echo(f"  {township} {_name(township)}: {counts['before']} before, {counts['after']} after")
+    if report["teams"]:
+        click.echo("Family-doctor teams of the two townships:")
+        for township, counts in report["teams"].items():
+            click.echo(f"  {township} {_name(township)}: {counts['before']} before, {counts['after']} after")
     if report["made_during"]:
         click.echo(f"{report['made_during']} archives were made in these villages during the move.")
     if report["merged"]:

@@ -6,23 +6,28 @@ region of its own) or an institution the bureau names (plan item 8).
 into another; `run` carries it out and `check` proves it complete. A run:
 
 1. locks the villages (regions.claim_villages): until it ends no archive is created in
-   them and none is transferred into or out of them; it waits until every service
-   process has seen the locks (`regions.settle`: they keep regions and locks for
-   HEALTHREC_REGIONS_CACHE_SECONDS) before moving anything, and again before unlocking,
-   until every process has the villages' new township;
+   them, none is transferred into or out of them, and no family-doctor contract of them
+   is signed or renewed; it waits until every service process has seen the locks
+   (`regions.settle`: they keep regions and locks for HEALTHREC_REGIONS_CACHE_SECONDS)
+   before moving anything, and again before unlocking, until every process has the
+   villages' new township;
 2. records the plan in `custody_moves` once, with a census of each village's archives
-   and their custodians; its `_id` comes from the villages, the receiving township and
-   the effective day, so running the same command again resumes it;
+   and their custodians, and counts of their contracts per custodian and, for a merger,
+   of both townships' teams; its `_id` comes from the villages, the receiving township
+   and the effective day, so running the same command again resumes it;
 3. makes the receiving township the villages' parent from the effective day;
 4. moves every archive still with another custodian: a claim "<move>:<archive>" in
-   `custody_claims`, the move itself (`moves`), one audit entry in the receiving
-   township's chain. A run that dies halfway finds its claims, the archives already
-   moved and the entries already written, and does none of it twice;
-5. for a merger, retires the old township (its successor: the receiving one) and gives
-   its staff accounts the receiving township as their scope;
+   `custody_claims`, the move itself (`moves`: its records and contracts go with it), one
+   audit entry in the receiving township's chain. A run that dies halfway finds its
+   claims, the archives already moved and the entries already written, and does none of
+   it twice;
+5. for a merger, hands the old township's family-doctor teams to the receiving one
+   (contracts/follow.py), retires the old township (its successor: the receiving one)
+   and gives its staff accounts the receiving township as their scope;
 6. unlocks the villages, writes one summary entry into each township's chain, and checks
    completeness: every archive of the census is with the new custodian, none is left
-   with an old one, and the counts per custodian before and after agree. A difference
+   with an old one, and the counts per custodian before and after agree; no contract of
+   the villages and, for a merger, no team is left with another township. A difference
    fails loudly.
 """
 
@@ -35,6 +40,7 @@ from pymongo.errors import DuplicateKeyError
 from healthrec.audit.log import record
 from healthrec.auth import service as auth
 from healthrec.clock import now, today
+from healthrec.contracts import follow as contracts
 from healthrec.custody import moves
 from healthrec.db import get_db
 from healthrec.errors import Invalid, NotFound
@@ -101,9 +107,10 @@ def start(villages, to_township, effective, reason=None, merged=None):
     plan = {
         "_id": plan_id, "villages": villages, "to": to_township, "to_county": regions.custody_of(to_township)["county"],
         "merged": merged, "effective": effective.isoformat(), "reason": reason, "started_at": now(),
-        "status": "running", "census": _census(db, villages),
+        "status": "running", "census": _census(db, villages), "contracts_before": _contracts(db, villages),
     }
     plan["totals_before"] = _totals(db, plan)
+    plan["teams_before"] = _teams(db, plan)
     try:
         db.custody_moves.insert_one(plan)
     except DuplicateKeyError:
@@ -127,6 +134,24 @@ def _totals(db, plan):
     return {township: db.archives.count_documents({"township": township}) for township in custodians(plan)}
 
 
+def _contracts(db, villages):
+    """{custodian township: count} of the family-doctor contracts of `villages`."""
+    held: Counter[str] = Counter()
+    for village in villages:
+        for row in db.contracts.aggregate([{"$match": {"village": village}},
+                                           {"$group": {"_id": "$township", "n": {"$sum": 1}}}]):
+            held[row["_id"]] += row["n"]
+    return dict(held)
+
+
+def _teams(db, plan):
+    """{township: count} of the family-doctor teams of the two townships of a merger; a
+    move of single villages leaves the teams where they are."""
+    if not plan["merged"]:
+        return {}
+    return {township: db.teams.count_documents({"township": township}) for township in (plan["merged"], plan["to"])}
+
+
 def load(plan_id):
     plan = get_db().custody_moves.find_one({"_id": plan_id})
     if plan is None:
@@ -148,8 +173,12 @@ def run(plan, progress=lambda village, moved: None):
             left = list(db.archives.find({"village": village, "township": {"$ne": plan["to"]}}, {"township": 1}))
             for doc in left:
                 _move_one(db, plan, doc, village, {"village": village, **to})
+            # Each contract moved with its archive; this also catches one whose signing,
+            # claimed before the villages were locked, was applied after its archive moved.
+            db.contracts.update_many({"village": village, "township": {"$ne": plan["to"]}}, {"$set": to})
             progress(village, len(left))
         if plan["merged"]:
+            contracts.move_teams(plan["merged"], plan["to"], plan["_id"])
             regions.retire(plan["merged"], plan["to"], effective)
             auth.move_users(plan["merged"], plan["to"], plan["_id"])
         regions.settle()  # every process has the new township before archives are created again
@@ -232,6 +261,18 @@ def check(plan):
     if sum(before.values()) + arrived != after[plan["to"]]:
         problems.append(f"{sum(before.values())} archives counted before (+{arrived} made during the move) but "
                         f"{after[plan['to']]} with {plan['to']} now")
+    contracts_after = _contracts(db, plan["villages"])
+    contracts_before = sum(plan["contracts_before"].values())
+    behind = sorted(doc["_id"] for village in plan["villages"]
+                    for doc in db.contracts.find({"village": village, "township": {"$ne": plan["to"]}}, {"_id": 1}))
+    if behind:
+        problems.append(f"{len(behind)} contract(s) still with another township: " + ", ".join(behind))
+    if contracts_after.get(plan["to"], 0) < contracts_before:  # contracts are only ever added
+        problems.append(f"{contracts_before} contracts counted before but {contracts_after.get(plan['to'], 0)} "
+                        f"with {plan['to']} now")
+    teams_after = _teams(db, plan)
+    if teams_after.get(plan["merged"]):
+        problems.append(f"{teams_after[plan['merged']]} family-doctor team(s) still with {plan['merged']}")
     report = {
         "move": plan["_id"], "villages": plan["villages"], "to": plan["to"], "merged": plan["merged"],
         "effective": plan["effective"], "ok": not problems, "problems": problems, "made_during": arrived,
@@ -239,6 +280,11 @@ def check(plan):
                        for township in custodians(plan)},
         "totals": {township: {"before": plan["totals_before"].get(township, 0), "after": count}
                    for township, count in _totals(db, plan).items()},
+        "contracts": {township: {"before": plan["contracts_before"].get(township, 0),
+                                 "after": contracts_after.get(township, 0)}
+                      for township in sorted({*custodians(plan), *plan["contracts_before"], *contracts_after})},
+        "teams": {township: {"before": plan["teams_before"][township], "after": count}
+                  for township, count in teams_after.items()},
     }
     status = "done" if report["ok"] else "check_failed"
     db.custody_moves.update_one({"_id": plan["_id"]}, {"$set": {"status": status, "checked_at": now(),

@@ -3,10 +3,12 @@
 The archive's custody fields change as the next version of the archive: its version
 claim (archives/locks.py) serialises the move with every other change of the archive, so
 neither overwrites the other on a server whose updates are read-modify-write. Then what
-carries the archive's custody follows it: all versions of its records, the lock on its
-ID card, and access requests still open (pending, awaiting consent, active: the township
-managing the archive now decides, records consent and revokes). Break-glass openings stay
-with the township whose archive was opened, which reviews them.
+carries the archive's custody follows it: all versions of its records, its family-doctor
+contracts (what a transfer or merger does to them beyond that: contracts/follow.py), the
+lock on its ID card, access requests still open (pending, awaiting consent, active: the
+township managing the archive now decides, records consent and revokes) and open urgent
+cases (the township managing the archive now refers the patient). Break-glass openings
+stay with the township whose archive was opened, which reviews them.
 
 Every step sets the target values, so repeating a move after a crash changes nothing
 twice; a record or request written while the archive moved follows it by itself
@@ -64,10 +66,13 @@ def move(archive_id, from_village, to, by):
 
 def _follow(db, doc, to, before):
     archive_id = doc["_id"]
-    db.records.update_many({"archive_id": archive_id, "$or": [{"village": {"$ne": to["village"]}},
-                                                               {"township": {"$ne": to["township"]}}]},
-                           {"$set": to})
+    elsewhere = {"archive_id": archive_id, "$or": [{"village": {"$ne": to["village"]}},
+                                                   {"township": {"$ne": to["township"]}}]}
+    db.records.update_many(elsewhere, {"$set": to})
+    db.contracts.update_many(elsewhere, {"$set": to})
     if holds_identity(doc) and before["village"] != to["village"]:
         locks.move_identity(doc["id_card_bi"], to["village"])
     db.access_requests.update_many({"archive_id": archive_id, "status": {"$in": list(OPEN_REQUESTS)}},
                                    {"$set": {"village": to["village"], "township": to["township"]}})
+    db.urgent.update_many({"archive_id": archive_id, "status": "open"},
+                          {"$set": {"village": to["village"], "township": to["township"]}})

@@ -5,7 +5,8 @@ The receiving side asks; the releasing township confirms or refuses, or the requ
 out after HEALTHREC_TRANSFER_DAYS (its status is computed when read; nothing writes it).
 On confirmation the archive's custody moves (`moves`) with its whole history: the new
 village's doctor reads and writes it, the old one no longer does, and the code stays the
-same. Both townships see every step in their own audit chain.
+same. A family-doctor contract in force ends if the resident moved to another township
+(contracts/follow.py). Both townships see every step in their own audit chain.
 
 One transfer of an archive is open at a time. Each is inserted as "<archive>-<attempt>",
 the attempt after the archive's last one, so of two requests made at once one lands and
@@ -22,7 +23,8 @@ from pymongo.errors import DuplicateKeyError
 from healthrec.archives import service as archives
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
-from healthrec.clock import now, today
+from healthrec.clock import local, now, today
+from healthrec.contracts import follow as contracts
 from healthrec.crypto import keyring
 from healthrec.custody import moves, policy
 from healthrec.db import get_db
@@ -173,6 +175,7 @@ def _apply(db, doc, event):
     if event["decision"] == "confirm":
         try:
             moves.move(doc["archive_id"], doc["from_village"], side(doc, "to"), event["by"])
+            contracts.end_for_transfer(doc, local(event["at"]).date())
             changes["status"] = "done"
         except moves.Overtaken as error:
             # Only a change outside every check gets here (custody moved after the claim):

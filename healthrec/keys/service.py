@@ -22,7 +22,8 @@ from healthrec.crypto import KeyRingError, is_sealed
 # rotation re-seals these. The counts look at every collection, so sealed values anywhere
 # else show up in `flask keys status` as not rotated and keep their key from retiring.
 ENCRYPTED_COLLECTIONS = ("archives", "records", "access_requests", "access_events", "break_glass", "consents",
-                         "contracts", "contract_events", "transfers", "custody_claims")
+                         "contracts", "contract_events", "transfers", "custody_claims", "urgent",
+                         "sample_results")
 
 CANARY = "healthrec key check"
 INDEX_KEY = "index_key"

@@ -5,7 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from healthrec.records import reads, worklists, writes
+from healthrec.records import reads, urgent, worklists, writes
 from schemas.records.envelopes import (
     AmendBody,
     DueList,
@@ -20,6 +20,8 @@ from schemas.records.envelopes import (
     RecordVersion,
     RecordWithHistory,
     TimelineQuery,
+    UrgentList,
+    UrgentQuery,
 )
 
 blp = Blueprint("records", __name__, url_prefix="/api/v1",
@@ -101,8 +103,18 @@ def receive(archive_id, record_id):
 @blp.arguments(DueQuery, location="query")
 @blp.response(200, DueList)
 def due(query):
-    """A village's residents due for a chronic-disease follow-up or the elderly checkup."""
-    return worklists.followups_due(current_user, query["village"])
+    """What a village's residents are due for by the national specification, on or before
+    today + `within` days: the urgent first, then follow-ups, checkups and visits."""
+    return worklists.followups_due(current_user, query["village"], query["within"])
+
+
+@blp.route("/followups/urgent", methods=["GET"])
+@blp.arguments(UrgentQuery, location="query")
+@blp.response(200, UrgentList)
+def urgent_list(query):
+    """Residents of a township (or village) with a danger value whose referral is not
+    recorded yet, the longest waiting first."""
+    return urgent.urgent_list(current_user, query.get("region"))
 
 
 @blp.route("/referrals/incoming", methods=["GET"])

@@ -2,13 +2,21 @@
 record as the API answers it. Every read goes through the archive's scope and is audited
 with the ids shown."""
 
+from datetime import date
+
 from healthrec.archives import service as archives
 from healthrec.archives.policy import READ
+from healthrec.archives.rules import age_on
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import NotFound
 from healthrec.paging import page_of
-from healthrec.records import kinds
+from healthrec.records import alerts, kinds
+
+
+def born_on(archive):
+    """The birth date of an archive document."""
+    return date.fromisoformat(archive["birth_date"])
 
 
 def content_of(doc):
@@ -16,10 +24,12 @@ def content_of(doc):
     return {name: value for name, value in doc.items() if name not in kinds.META}
 
 
-def present(doc):
-    """A record (plaintext) as the API answers it: its form plus who, when and which version
-    (schemas.records.envelopes picks the fields)."""
-    return {**doc, "id": doc["record_id"]}
+def present(doc, born):
+    """A record (plaintext) of a resident born on `born` as the API answers it: its form
+    plus who, when and which version, and what it alerts to (schemas.records.envelopes
+    picks the fields)."""
+    age = age_on(born, date.fromisoformat(doc["date"]))
+    return {**doc, "id": doc["record_id"], "alerts": alerts.alerts(doc, age)}
 
 
 def unseal(ring, doc):
@@ -49,10 +59,10 @@ def timeline(user, archive_id, kind=None, population=None, since=None, history=F
         query["population"] = population
     if since:
         query["date"] = {"$gte": since.isoformat()}
-    ring = keyring()
+    ring, born = keyring(), born_on(access.archive)
     # Within a day, the `_id` (an ObjectId, then the version) keeps the order of writing.
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
-                     lambda doc: present(unseal(ring, doc)), whole=True)
+                     lambda doc: present(unseal(ring, doc), born), whole=True)
     filters = [name for name, value in (("kind", kind), ("population", population), ("since", since),
                                         ("history", history)) if value]
     access.audit("record.list", detail={"filters": filters, "total": result["total"],
@@ -68,7 +78,8 @@ def get_record(user, archive_id, record_id):
     if not docs:
         access.audit("record.read", outcome="not_found", detail={"record": record_id})
         raise NotFound(f"Archive {archive_id} has no record {record_id}.")
-    versions = [present(unseal(ring, doc)) for doc in docs]
+    born = born_on(access.archive)
+    versions = [present(unseal(ring, doc), born) for doc in docs]
     access.audit("record.read", detail={"record": record_id, "versions": len(versions)})
     return {**versions[0], "history": versions[1:]}
 

@@ -1,8 +1,10 @@
-"""Work lists and the usage query: what is due in a village, referrals awaiting receipt,
-and which archives have had a service in a period."""
+"""Work lists and the indicators' record queries: what is due in a village
+(healthrec/records/schedule.py says when), referrals awaiting receipt, and which archives
+had a service, a checkup or chronic follow-ups in a period."""
 
-import calendar
-from datetime import date
+from datetime import date, timedelta
+
+from flask import current_app
 
 from healthrec.archives import rules as archive_rules
 from healthrec.archives import service as archives
@@ -10,61 +12,61 @@ from healthrec.archives.custody import custody_query
 from healthrec.archives.policy import READ
 from healthrec.audit.log import record, refusals
 from healthrec.clock import today
+from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.paging import page_of
-from healthrec.records import policy
+from healthrec.records import alerts, kinds, policy, schedule, urgent
 
-# Hypertension and diabetes patients are followed up at least every three months.
-FOLLOWUP_MONTHS = 3
-CHRONIC = ("hypertension", "diabetes")
+# What the schedule reads of a record; the sealed ones (a severe mental disorder's
+# classification, a tuberculosis patient's month of treatment) are unsealed for it.
+SCHEDULED = ("archive_id", "kind", "population", "date", "method", "control", "visit", "gestational_week",
+             "last_menstrual_period", "delivery_date", "classification", "death", "treatment_month", "stopped")
+DAYS = ("date", "last_menstrual_period", "delivery_date")
 # A village's records or archives arrive in one batch rather than the driver's 101 and more.
 WHOLE = 100_000
 
 
-def _add_months(day, months):
-    """The same day `months` later (earlier when negative), or that month's last day."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+def _records_by_archive(village):
+    ring = keyring()
+    found: dict[str, list[dict]] = {}
+    docs = get_db().records.find({"village": village, "current": True, "kind": {"$in": ["followup", "checkup"]}},
+                                 dict.fromkeys(SCHEDULED, 1)).batch_size(WHOLE)
+    for doc in docs:
+        doc = kinds.unseal(ring, doc)
+        for name in DAYS:
+            if doc.get(name):
+                doc[name] = date.fromisoformat(doc[name])
+        found.setdefault(doc["archive_id"], []).append(doc)
+    return found
 
 
-def followups_due(user, village, as_of=None):
-    """The village doctor's to-do list: open archives whose hypertension or diabetes
-    follow-up is more than three months old (or never made), and residents of 65 and over
-    without a checkup this calendar year."""
+def followups_due(user, village, within=0, as_of=None):
+    """The village doctor's to-do list: for each open archive of the village, what the
+    specification wants done on or before `as_of` + `within` days, with why and since
+    when; residents with a danger value not yet referred first."""
     access = archives.authorized(user, READ, archives.region_custody(village), "followups.due")
     as_of = as_of or today()
-    year_start = date(as_of.year, 1, 1)
-    db = get_db()
-    last: dict[tuple[str, str], date] = {}  # (archive id, population or "checkup") -> latest day
-    seen = db.records.find({"village": village, "current": True, "kind": {"$in": ["followup", "checkup"]}},
-                           {"archive_id": 1, "kind": 1, "population": 1, "date": 1}).batch_size(WHOLE)
-    for doc in seen:
-        key = (doc["archive_id"], doc.get("population") if doc["kind"] == "followup" else "checkup")
-        day = date.fromisoformat(doc["date"])
-        last[key] = max(last.get(key, day), day)
-    items: list[dict] = []
-    open_archives = db.archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1))
+    horizon = as_of + timedelta(days=within)
+    child_max_age = current_app.config["CHILD_MAX_AGE"]
+    records = _records_by_archive(village)
+    items = urgent.as_items(urgent.open_cases(village))
+    open_archives = get_db().archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1))
     for doc in open_archives.batch_size(WHOLE):
-        reasons = []  # (reason, last day, due since)
-        for population in CHRONIC:
-            if population in doc.get("key_populations", []):
-                seen_on = last.get((doc["_id"], population))
-                due = seen_on and _add_months(seen_on, FOLLOWUP_MONTHS)
-                if due is None or due <= as_of:
-                    reasons.append((population, seen_on, due))
-        if archive_rules.age_on(date.fromisoformat(doc["birth_date"]), as_of) >= archive_rules.ELDERLY_AGE:
-            checked_on = last.get((doc["_id"], "checkup"))
-            if checked_on is None or checked_on < year_start:
-                reasons.append(("elderly_checkup", checked_on, year_start))
-        if reasons:
+        due = [item for item in schedule.next_due(date.fromisoformat(doc["birth_date"]),
+                                                  set(doc.get("key_populations", [])), records.get(doc["_id"], []),
+                                                  as_of, child_max_age)
+               if item["due_on"] <= horizon]
+        if due:
             name = archives.summary(doc)["name"]
-            items.extend({"archive_id": doc["_id"], "name": name, "reason": reason, "last_date": seen_on,
-                          "due_since": due} for reason, seen_on, due in reasons)
-    # Never seen first, then the longest overdue.
-    items.sort(key=lambda item: (item["last_date"] is not None, item["last_date"] or as_of, item["archive_id"]))
+            # due_since, the field before due_on: none for a patient never seen.
+            items.extend({**item, "archive_id": doc["_id"], "name": name,
+                          "due_since": item["due_on"] if item["since"] else None} for item in due)
+    # The urgent first, then those never seen, then the longest due.
+    items.sort(key=lambda item: (item["reason"] != alerts.URGENT, item["last_date"] is not None,
+                                 item["due_on"], item["archive_id"]))
     record(user, "followups.due", region=village, purpose=access.purpose, grant=access.grant,
-           detail={"total": len(items), "shown": sorted({item["archive_id"] for item in items})})
-    return {"village": village, "as_of": as_of, "items": items}
+           detail={"total": len(items), "within": within, "shown": sorted({item["archive_id"] for item in items})})
+    return {"village": village, "as_of": as_of, "within": within, "items": items}
 
 
 def incoming_referrals(user, status="sent", page=1, per_page=None):
@@ -76,7 +78,7 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     where = {"to_region": user.region} if len(user.region) == 12 else {"to_township": user.region}
     query = {**where, "status": status, "current": True}
     fields = ("archive_id", "record_id", "version", "date", "direction", "from_institution", "to_institution",
-              "to_region", "status", "author", "received_by", "received_at")
+              "to_department", "to_doctor", "to_region", "status", "author", "received_by", "received_at")
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
                      lambda doc: {**doc, "id": doc["record_id"]}, dict.fromkeys(fields, 1))
     record(user, "referral.incoming", region=user.region, purpose="referral receipt",
@@ -84,13 +86,43 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     return result
 
 
+def _of_region(region, since, until, **match):
+    """Current record versions of the archives managed within `region` dated from `since`
+    to `until` (inclusive); records carry their archive's custody and move with it."""
+    return {**custody_query(region), "current": True, **match,
+            "date": {"$gte": since.isoformat(), "$lte": until.isoformat()}}
+
+
+def _archive_ids(match):
+    # A $group rather than `distinct`: its answer is a cursor, not one document that a
+    # county's archive ids could push past the 16 MB limit.
+    rows = get_db().records.aggregate([{"$match": match}, {"$group": {"_id": "$archive_id", "n": {"$sum": 1}}}])
+    return {row["_id"] for row in rows}
+
+
 def archives_with_service_since(region, since, until=None):
-    """Ids of the archives managed within `region` (a village, township, county or a prefix
-    above) with a service record dated from `since` to `until` (inclusive; default today):
-    the usage rate's "has a conforming service record within the last year". Read from the
-    records themselves, which carry their archive's custody, so no denormalised flag can
+    """Ids of the archives managed within `region` with a service record dated from `since`
+    to `until` (inclusive; default today): the usage rate's "has a conforming service record
+    within the last year". Read from the records themselves, so no denormalised flag can
     miss a concurrent write."""
-    query = {**custody_query(region), "current": True, "date": {"$gte": since.isoformat()}}
-    if until:
-        query["date"]["$lte"] = until.isoformat()
-    return set(get_db().records.distinct("archive_id", query))
+    return _archive_ids(_of_region(region, since, until or today()))
+
+
+def archives_with_checkup(region, since, until):
+    """Ids of the archives under `region` with a health checkup dated from `since` to `until`."""
+    return _archive_ids(_of_region(region, since, until, kind="checkup"))
+
+
+def chronic_followups(region, since, until):
+    """{(archive id, population): [(date, method, control), ...]}: the hypertension and
+    diabetes follow-ups of archives under `region` dated from `since` to `until`, one entry
+    per distinct day, method and result (two identical forms of one visit are one follow-up)."""
+    match = _of_region(region, since, until, kind="followup", population={"$in": list(archive_rules.CHRONIC)})
+    key = {"archive": "$archive_id", "population": "$population", "date": "$date", "method": "$method",
+           "control": "$control"}
+    found: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] = {}
+    for row in get_db().records.aggregate([{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]):
+        group = row["_id"]
+        found.setdefault((group["archive"], group["population"]), []).append(
+            (group["date"], group.get("method"), group.get("control")))
+    return found

@@ -22,6 +22,7 @@ import json
 import re
 
 from bson import ObjectId
+from flask import current_app
 from marshmallow import ValidationError
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -32,8 +33,8 @@ from healthrec.clock import now
 from healthrec.crypto import keyring
 from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.records import kinds, policy
-from healthrec.records.reads import content_of, latest, present
+from healthrec.records import kinds, person, policy, urgent
+from healthrec.records.reads import born_on, content_of, latest, present
 from healthrec.regions import service as regions
 from schemas.records.registry import validate_record
 
@@ -52,16 +53,31 @@ def create_record(user, archive_id, content, idempotency_key=None):
     Returns (record, created): created is False when an Idempotency-Key repeat gives back
     the record its first use made.
     """
-    records, created = create_records(user, archive_id, [content], idempotency_key)
+    records, created = create_records(user, archive_id, [content], idempotency_key, batch=False)
     return records[0], created
 
 
-def create_records(user, archive_id, contents, idempotency_key=None):
+def _check_fit(archive, contents, prefixes):
+    """Invalid when a record does not fit the resident (sex, age, birth date) or its
+    classification contradicts its measurements; errors under each record's prefix."""
+    errors = {}
+    for content, prefix in zip(contents, prefixes, strict=True):
+        for field, messages in person.mismatches(content, archive["sex"], born_on(archive),
+                                                 current_app.config["CHILD_MAX_AGE"]).items():
+            errors[f"{prefix}{field}"] = messages
+    if errors:
+        raise Invalid("The record does not fit the resident or contradicts itself: "
+                      + "; ".join(f"{field}: {messages[0]}" for field, messages in sorted(errors.items())), errors)
+
+
+def create_records(user, archive_id, contents, idempotency_key=None, batch=True):
     """Append the records of one visit (a checkup with its follow-ups, say) together: one
-    scope check, one insert and one audit entry naming them all. (records, created)."""
+    scope check, one insert and one audit entry naming them all. (records, created).
+    Errors of a batch are keyed records.<n>.<field>."""
     # A closed archive still takes paper forms dated before its closing, marked late.
     access = archives.archive_for(user, archive_id, WRITE, "record.create",
                                   dated=max(content["date"] for content in contents))
+    _check_fit(access.archive, contents, [f"records.{n}." if batch else "" for n in range(len(contents))])
     for content in contents:
         if content["kind"] == "referral":
             _check_receiving_region(content["to_region"])
@@ -83,9 +99,11 @@ def create_records(user, archive_id, contents, idempotency_key=None):
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
     custody = archives.follow_custody("records", archive_id, [doc["_id"] for doc in docs], access.custody)
     docs = [{**doc, **custody} for doc in docs]
+    urgent.record_created(access, docs)
     access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
                                           "repeat": not created})
-    return [present(doc) for doc in docs], created
+    born = born_on(access.archive)
+    return [present(doc, born) for doc in docs], created
 
 
 def new_documents(user, archive_id, custody, contents, record_ids, at, late=False):
@@ -155,10 +173,12 @@ def amend_record(user, archive_id, record_id, changes, reason):
     if new == validate_record(content):
         message = "These changes leave the record as it is; nothing was amended."
         raise Invalid(message, {"changes": [message]})
+    _check_fit(access.archive, [new], ["changes."])
     doc = _new_version(access, old, {**new, **kinds.state(old)},
                        {"type": "amend", "by": user.username, "at": now(), "reason": reason})
+    urgent.record_amended(access, doc)
     access.audit("record.amend", detail={"record": record_id, "version": doc["version"]})
-    return present(doc)
+    return present(doc, born_on(access.archive))
 
 
 def receive_referral(user, archive_id, record_id):

@@ -22,6 +22,7 @@ from healthrec.clock import now, today
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.regions import cache
+from healthrec.ids import prefix_range
 from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
@@ -100,6 +101,11 @@ def custody_of(code):
 def predecessors(township):
     """The townships merged into `township`: their staff's history is its history."""
     return sorted(doc["_id"] for doc in get_db().regions.find({"successor": township}, {"_id": 1}))
+
+
+def within(prefix):
+    """{code: region} of every region whose code starts with `prefix`, itself included."""
+    return {doc["_id"]: present(doc) for doc in get_db().regions.find({"_id": prefix_range(prefix)})}
 
 
 # --- Villages whose custody a merger is moving -----------------------------------------

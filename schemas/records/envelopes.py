@@ -1,12 +1,15 @@
 """What the records API takes and answers around the forms: bodies, queries, and answers
 that are the form's own fields plus who, when and which version."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
+from schemas.archive_codes import POPULATIONS
+from schemas.form import choice, count
 from schemas.paging import Page, PageQuery
-from schemas.records.fields import Day, choice
-from schemas.records.followups import POPULATIONS
-from schemas.records.registry import KINDS, ByField, FollowupForm, RecordForm, validate_record
+from schemas.records.children import VISITS as CHILD_VISITS
+from schemas.records.fields import Day
+from schemas.records.registry import KIND_LABELS, ByField, FollowupForm, RecordForm, validate_record
 
 BATCH_MAX = 20
 
@@ -50,8 +53,8 @@ class AmendBody(Schema):
 
 
 class TimelineQuery(PageQuery):
-    kind = choice(tuple(KINDS))
-    population = choice(tuple(POPULATIONS))
+    kind = choice(KIND_LABELS, _l("Kind of record"))
+    population = choice(POPULATIONS, _l("Key population"))
     since = fields.Date(metadata={"description": "records on or after this day"})
     history = fields.Boolean(load_default=False, metadata={"description": "include superseded versions"})
 
@@ -59,6 +62,14 @@ class TimelineQuery(PageQuery):
 class DueQuery(Schema):
     village = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$", error="Must be a 12-digit "
                                                                                         "village code."))
+    within = count(0, 366, "days", _l("Due within"), load_default=0,
+                   metadata={"description": "also what falls due in the next N days"})
+
+
+class UrgentQuery(Schema):
+    region = fields.String(validate=validate.Regexp(r"^(\d{9}|\d{12})$", error="Must be a 9-digit township or "
+                                                                                 "a 12-digit village code."),
+                           metadata={"description": "a township or village; default your own region"})
 
 
 class Change(Schema):
@@ -66,6 +77,11 @@ class Change(Schema):
     by = fields.String()
     at = fields.DateTime()
     reason = fields.String()
+
+
+class Alert(Schema):
+    code = fields.String(metadata={"enum": ["urgent_referral", "incomplete"]})
+    detail = fields.String()
 
 
 class RecordMeta(Schema):
@@ -83,6 +99,9 @@ class RecordMeta(Schema):
     author = fields.String()
     created_at = fields.DateTime()
     change = fields.Nested(Change, metadata={"description": "what made this version (versions after the first)"})
+    alerts = fields.List(fields.Nested(Alert), metadata={
+        "description": "urgent_referral: a danger value, refer at once; incomplete: what the form still lacks "
+                       "for this resident"})
 
 
 def answers(suffix, extra):
@@ -116,7 +135,7 @@ class RecordItems(Schema):
 
 
 class IncomingQuery(PageQuery):
-    status = choice(("sent", "received"), load_default="sent")
+    status = choice({"sent": _l("Sent"), "received": _l("Received")}, _l("Status"), load_default="sent")
 
 
 class IncomingReferral(Schema):
@@ -129,6 +148,8 @@ class IncomingReferral(Schema):
     direction = fields.String()
     from_institution = fields.String()
     to_institution = fields.String()
+    to_department = fields.String()
+    to_doctor = fields.String()
     to_region = fields.String()
     status = fields.String()
     author = fields.String()
@@ -148,15 +169,49 @@ class ReceiptOut(Schema):
     received_at = fields.String(metadata={"description": "ISO 8601 time, UTC"})
 
 
+DUE_REASONS = ["urgent_referral", "hypertension", "diabetes", "severe_mental_disorder", "tuberculosis",
+               "hypertension_recheck", "diabetes_recheck", "severe_mental_disorder_recheck",
+               "hypertension_face_to_face", "diabetes_face_to_face", "severe_mental_disorder_face_to_face",
+               "elderly_checkup", "chronic_checkup", "child_visit", "maternal_visit"]
+DUE_VISITS = [*CHILD_VISITS, "first_prenatal", "prenatal_2", "prenatal_3", "prenatal_4", "prenatal_5", "postpartum",
+              "postpartum_42d"]
+
+
 class DueItem(Schema):
     archive_id = fields.String()
     name = fields.String()
-    reason = fields.String(metadata={"enum": ["hypertension", "diabetes", "elderly_checkup"]})
-    last_date = fields.Date(allow_none=True, metadata={"description": "last follow-up / checkup, if any"})
-    due_since = fields.Date(metadata={"description": "day it became due"})
+    reason = fields.String(metadata={"enum": DUE_REASONS})
+    visit = fields.String(metadata={"enum": DUE_VISITS, "description": "child_visit and maternal_visit: which one"})
+    due_on = fields.Date(metadata={"description": "the day it falls due"})
+    since = fields.Date(allow_none=True, metadata={
+        "description": "the day it counts from: the last visit, the reading that made it urgent, the opening of "
+                       "a visit window; none for a patient never seen"})
+    last_date = fields.Date(allow_none=True, metadata={"description": "last record of this kind, if any"})
+    due_since = fields.Date(allow_none=True, metadata={
+        "description": "as due_on, but none for a patient never seen (kept for older clients)"})
+    record_id = fields.String(metadata={"description": "urgent_referral: the record with the danger value"})
+    detail = fields.String(metadata={"description": "urgent_referral: the danger value"})
 
 
 class DueList(Schema):
     village = fields.String()
     as_of = fields.Date()
+    within = fields.Integer()
     items = fields.List(fields.Nested(DueItem))
+
+
+class UrgentItem(Schema):
+    archive_id = fields.String()
+    name = fields.String()
+    village = fields.String()
+    reason = fields.String(metadata={"enum": ["urgent_referral"]})
+    record_id = fields.String(metadata={"description": "the record with the danger value"})
+    due_on = fields.Date(metadata={"description": "the day of the danger value: due at once"})
+    since = fields.Date()
+    detail = fields.String(metadata={"description": "the danger value"})
+
+
+class UrgentList(Schema):
+    region = fields.String()
+    as_of = fields.Date()
+    items = fields.List(fields.Nested(UrgentItem))

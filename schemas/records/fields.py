@@ -1,24 +1,60 @@
-"""The building blocks of the record forms: field factories that name their range and
-unit in every message, the sealed marker, shared sub-forms, and the fields every record has.
+"""The building blocks of the record forms: the sealed marker, shared sub-forms (blood
+pressure, medications, an examined finding, a referral), and the fields every record and
+every follow-up has. The field factories (labels, ranges, units) are in schemas.form.
 
-Fields marked `sealed` hold free text or diagnoses and are stored encrypted; fields marked
-`state` are set by the service (a referral's receipt), never by the client. A record
-travels in its JSON form (dates as YYYY-MM-DD strings): `registry.validate_record` loads a
-body and dumps it back, so what is stored, hashed for idempotency and returned is the same
-plain JSON.
+Fields marked `sealed` hold free text, diagnoses or a whole sensitive form and are stored
+encrypted; fields marked `state` are set by the service (a referral's receipt), never by
+the client. A record travels in its JSON form (dates as YYYY-MM-DD strings):
+`registry.validate_record` loads a body and dumps it back, so what is stored, hashed for
+idempotency and returned is the same plain JSON.
+
+Coded lists follow the national forms of the basic public health service specification
+(国家基本公共卫生服务规范, 3rd edition); codes are English words, labels the forms' wording.
 """
 
-from datetime import date
+import copy
+from datetime import date, timedelta
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
 
 from healthrec.clock import today
+from schemas import form
+from schemas.form import NAME_MAX, TEXT_MAX, choice, count, measure, requires, short
 
 EARLIEST = date(1900, 1, 1)
-TEXT_MAX = 2000
-NAME_MAX = 100
-
 SEALED = {"sealed": True}
+
+NORMAL = {"normal": _l("Normal"), "abnormal": _l("Abnormal")}
+PRESENCE = {"absent": _l("None"), "present": _l("Present")}
+RESULT = {"negative": _l("Negative"), "positive": _l("Positive")}
+ADHERENCE = {"regular": _l("Regular"), "intermittent": _l("Intermittent"), "none": _l("Not taking")}
+GOOD_FAIR_POOR = {"good": _l("Good"), "fair": _l("Fair"), "poor": _l("Poor")}
+METHODS = {"clinic": _l("At the clinic"), "home": _l("Home visit"), "phone": _l("By phone")}
+
+
+def text(label, max_length=TEXT_MAX, **kwargs):
+    """Free text: encrypted at rest."""
+    metadata = {**SEALED, **kwargs.pop("metadata", {})}
+    return form.text(label, max_length, metadata=metadata, **kwargs)
+
+
+def sealed(field):
+    """`field` as one encrypted value (a diagnosis list, a whole sensitive part)."""
+    field.metadata = {**field.metadata, **SEALED}
+    return field
+
+
+def sealed_form(plain):
+    """A class decorator: every field of the form is sealed except those named in
+    `plain` (what lists and indicators need: kind, date, population, method, next day)."""
+    def seal_all(cls):
+        for name, field in cls._declared_fields.items():
+            if name not in plain and not field.metadata.get("sealed"):
+                # Inherited fields are shared with other forms: seal a copy.
+                cls._declared_fields[name] = sealed(copy.copy(field))
+        return cls
+    return seal_all
 
 
 class Day(fields.Date):
@@ -35,39 +71,15 @@ def past_date(value):
         raise ValidationError(f"Must be between {EARLIEST.isoformat()} and today ({today().isoformat()}).")
 
 
-def between(low, high, unit):
-    return validate.Range(low, high, error=f"Must be between {low} and {high} {unit}.")
+def not_before(data, later, earlier, what):
+    """The day `later` may not come before the day `earlier` (`what`, in words)."""
+    if later in data and earlier in data and data[later] < data[earlier]:
+        raise ValidationError(f"Must not be before {what} ({data[earlier].isoformat()}).", later)
 
 
-def measure(low, high, unit, **kwargs):
-    return fields.Float(validate=between(low, high, unit), metadata={"unit": unit}, **kwargs)
-
-
-def count(low, high, unit, **kwargs):
-    return fields.Integer(validate=between(low, high, unit), metadata={"unit": unit}, **kwargs)
-
-
-def choice(values, description=None, **kwargs):
-    metadata = {"enum": list(values), **({"description": description} if description else {})}
-    return fields.String(validate=validate.OneOf(values, error="Must be one of: {choices}."),
-                         metadata=metadata, **kwargs)
-
-
-def codes(values, **kwargs):
-    return fields.List(choice(values), **kwargs)
-
-
-def text(description=None, max_length=TEXT_MAX, **kwargs):
-    """Free text: encrypted at rest."""
-    metadata = {**SEALED, "description": description} if description else SEALED
-    return fields.String(validate=validate.Length(min=1, max=max_length,
-                                                  error=f"Must be 1 to {max_length} characters."),
-                         metadata=metadata, **kwargs)
-
-
-def label(**kwargs):
-    return fields.String(validate=validate.Length(min=1, max=NAME_MAX,
-                                                  error=f"Must be 1 to {NAME_MAX} characters."), **kwargs)
+def day(label, **kwargs):
+    """A day that has happened."""
+    return Day(validate=past_date, metadata={"label": label, **kwargs.pop("metadata", {})}, **kwargs)
 
 
 def bmi(weight, height):
@@ -75,8 +87,8 @@ def bmi(weight, height):
 
 
 class BloodPressure(Schema):
-    systolic = count(50, 300, "mmHg", required=True)
-    diastolic = count(30, 200, "mmHg", required=True)
+    systolic = count(50, 300, "mmHg", _l("Systolic"), required=True)
+    diastolic = count(30, 200, "mmHg", _l("Diastolic"), required=True)
 
     @validates_schema
     def diastolic_below_systolic(self, data, **kwargs):
@@ -84,24 +96,60 @@ class BloodPressure(Schema):
             raise ValidationError("Must be lower than the systolic pressure.", "diastolic")
 
 
+def blood_pressure(label=None, **kwargs):
+    return form.group(BloodPressure, label or _l("Blood pressure"), **kwargs)
+
+
 class Medication(Schema):
-    name = label(required=True)
-    usage = label(metadata={"description": "e.g. 每日2次 / twice a day"})
-    dose = label(metadata={"description": "e.g. 5mg"})
-    adherence = choice(("regular", "intermittent", "none"))
+    name = short(_l("Drug"), required=True)
+    usage = short(_l("Usage"), metadata={"description": "e.g. 每日2次 / twice a day"})
+    dose = short(_l("Dose"), metadata={"description": "e.g. 5mg"})
+    duration = short(_l("Taken for"), metadata={"description": "e.g. 3年 / 3 years"})
+    adherence = choice(ADHERENCE, _l("Adherence"))
 
 
 def medications():
     # The whole list is one sealed value: drug names tell what a person is treated for.
-    return fields.List(fields.Nested(Medication), metadata=SEALED)
+    return form.rows(Medication, _l("Medication"), metadata=SEALED)
+
+
+class Finding(Schema):
+    """An examined item of the form's "1 normal 2 abnormal: ____" kind."""
+
+    result = choice(NORMAL, _l("Result"), required=True)
+    detail = text(_l("Details"), NAME_MAX)
+
+    @validates_schema
+    def abnormal_described(self, data, **kwargs):
+        requires(data, "detail", data.get("result") == "abnormal", "Describe what is abnormal.")
+
+
+class Presence(Schema):
+    """An item of the form's "1 none 2 present: ____" kind."""
+
+    result = choice(PRESENCE, _l("Result"), required=True)
+    detail = text(_l("Details"), NAME_MAX)
+
+    @validates_schema
+    def present_described(self, data, **kwargs):
+        requires(data, "detail", data.get("result") == "present", "Say what is present.")
+
+
+def finding(label, **kwargs):
+    return form.group(Finding, label, **kwargs)
+
+
+def presence(label, **kwargs):
+    return form.group(Presence, label, **kwargs)
 
 
 class Weighed(Schema):
     """Weight and height with the BMI computed from them."""
 
-    weight = measure(2, 300, "kg")
-    height = measure(40, 250, "cm")
-    bmi = fields.Float(dump_only=True, metadata={"description": "computed from height and weight, kg/m²"})
+    weight = measure(2, 300, "kg", _l("Weight"))
+    height = measure(40, 250, "cm", _l("Height"))
+    bmi = fields.Float(dump_only=True, metadata={"label": _l("Body mass index"),
+                                                 "description": "computed from height and weight, kg/m²"})
 
     @post_load
     def compute_bmi(self, data, **kwargs):
@@ -110,16 +158,52 @@ class Weighed(Schema):
         return data
 
 
+REFERRAL_RESULTS = {"arrived": _l("Arrived"), "not_arrived": _l("Did not arrive")}
+
+
+class FollowupReferral(Schema):
+    """转诊 on a follow-up form: why, where to, and whether the patient got there."""
+
+    reason = text(_l("Reason for referral"), required=True)
+    institution = short(_l("Institution"), required=True)
+    department = short(_l("Department"))
+    contact = short(_l("Contact person and phone"))
+    result = choice(REFERRAL_RESULTS, _l("Result"), metadata={"description": "known at the next contact"})
+
+
 class Record(Schema):
     """Fields every kind has."""
 
-    kind = fields.String(required=True)
-    date = Day(required=True, validate=past_date, metadata={"description": "day of the service"})
-    note = text()
+    kind = fields.String(required=True, metadata={"label": _l("Kind of record")})
+    date = day(_l("Date"), required=True, metadata={"description": "day of the service"})
+    note = text(_l("Note"))
 
 
-def no_other_with_none(values, field):
-    if values and "none" in values and len(values) > 1:
-        raise ValidationError("'none' cannot be combined with other symptoms.", field)
+class Followup(Record):
+    """Fields every follow-up form has."""
 
+    population = fields.String(required=True, metadata={"label": _l("Key population")})
+    method = choice(METHODS, _l("Follow-up method"), metadata={
+        "description": "clinic and home visits are face to face; a phone call is not"})
+    next_followup = Day(metadata={"label": _l("Next follow-up"),
+                                  "description": "planned day of the next follow-up, within a year"})
+    referral = form.group(FollowupReferral, _l("Referral"))
+
+    @validates_schema
+    def next_after_this(self, data, **kwargs):
+        planned, day = data.get("next_followup"), data.get("date")
+        if planned and day and not day < planned <= day + timedelta(days=366):
+            raise ValidationError(
+                f"Must be after the follow-up date and within a year: {day + timedelta(days=1)} "
+                f"to {day + timedelta(days=366)}.", "next_followup")
+
+
+# What a sensitive form leaves plain: the lists and indicators work from these.
+FOLLOWUP_PLAIN = ("kind", "date", "population", "method", "next_followup")
+
+
+def no_other_with_none(values, field, none="none"):
+    """A list of ticked answers where `none` ("no symptoms", "nothing abnormal") stands alone."""
+    if values and none in values and len(values) > 1:
+        raise ValidationError(f"'{none}' cannot be combined with other answers.", field)
 

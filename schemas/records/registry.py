@@ -2,12 +2,14 @@
 follow-up's by its `population`), checked by that form, with one dotted error key per bad
 field. The same registry describes every form in the OpenAPI document (marshmallow-oneofschema)."""
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 from marshmallow_oneofschema import OneOfSchema
 
-from schemas.records.checkup import Checkup, Encounter
+from healthrec.errors import dotted
+from schemas.records.checkup import Checkup
 from schemas.records.followups import POPULATIONS
-from schemas.records.services import Consultation, Hospitalization, Referral
+from schemas.records.services import Consultation, Encounter, Hospitalization, Referral
 
 
 class ByField(OneOfSchema):
@@ -54,6 +56,9 @@ class RecordForm(ByField):
 
 
 KINDS = tuple(RecordForm.type_schemas)
+KIND_LABELS = {"checkup": _l("Health checkup"), "encounter": _l("Encounter"), "followup": _l("Follow-up"),
+               "referral": _l("Referral"), "consultation": _l("Consultation"),
+               "hospitalization": _l("Hospital stay")}
 _instances: dict = {}
 
 
@@ -65,19 +70,6 @@ def schema_for(kind, population=None):
     return _instances.setdefault(form, form())
 
 
-def flat(messages, prefix=""):
-    """{"general": {"weight": [...]}} as {"general.weight": [...]}: one key per field."""
-    if not isinstance(messages, dict):
-        return {prefix.rstrip(".") or "_body": messages}
-    out = {}
-    for key, value in messages.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def validate_record(body):
     """The record `body` checked by its form, in JSON form; ValidationError with one dotted
     key per bad field otherwise."""
@@ -87,7 +79,7 @@ def validate_record(body):
     try:
         return schema.dump(schema.load(body))
     except ValidationError as error:
-        errors = flat(error.messages)
+        errors = dotted(error.messages)
         for path in errors:
             field = field_at(schema, path)
             if field is not None and field.dump_only:
