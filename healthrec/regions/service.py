@@ -21,8 +21,8 @@ from pymongo.errors import DuplicateKeyError
 from healthrec.clock import now, today
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.regions import cache
 from healthrec.ids import prefix_range
+from healthrec.regions import cache
 from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
