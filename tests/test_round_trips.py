@@ -94,10 +94,10 @@ def test_a_list_page_takes_at_most_four_however_long_the_list(client, doctor, to
         assert len(short) <= 4 and len(whole) <= len(short), (name, short, whole)
 
 
-def test_the_due_list_takes_four_however_many_are_due(client, doctor, login, sent):
+def test_the_due_list_takes_five_however_many_are_due(client, doctor, login, sent):
     for n in range(6):
         make_archive(client, doctor, n, born=years_ago(70, days=n))
     make_archive(client, login("village_doctor", NEIGHBOUR), 9, village_code=NEIGHBOUR)
     due = sent(lambda: client.get("/api/v1/followups/due", query_string={"village": VILLAGE}, headers=doctor))
-    # The token, the village's records and open archives, the audit entry.
-    assert due == ["find", "find", "find", "insert"]
+    # The token, the village's records, urgent cases and open archives, the audit entry.
+    assert due == ["find", "find", "find", "find", "insert"]
