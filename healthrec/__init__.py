@@ -94,6 +94,7 @@ def register_blueprints(app, api):
     from healthrec.contracts.api import blp as contracts_api
     from healthrec.custody.api import blp as custody_api
     from healthrec.health import bp as health
+    from healthrec.metrics.api import blp as metrics_api
     from healthrec.records.api import blp as records_api
     from healthrec.regions.api import blp as regions_api
     from healthrec.web.views import bp as web
@@ -102,7 +103,7 @@ def register_blueprints(app, api):
     app.register_blueprint(web)
     app.register_blueprint(audit_web)
     for blueprint in (auth_api, regions_api, access_api, archives_api, records_api, audit_api, contracts_api,
-                      custody_api):
+                      custody_api, metrics_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
 

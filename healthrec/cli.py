@@ -101,7 +101,8 @@ demo_cli = AppGroup("demo", help="Demo data for trying the service out.")
 
 
 @demo_cli.command("seed")
-@click.option("--residents", default=200, show_default=True, help="How many archives to create.")
+@click.option("--residents", default=200, show_default=True, type=click.IntRange(min=0),
+              help="How many archives to create (each with a few years of service records).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has regions.")
 def demo_seed(residents, if_empty):
     if not demo.is_empty():
@@ -111,10 +112,9 @@ def demo_seed(residents, if_empty):
         click.echo("Error: the database already has regions; seed only an empty database.", err=True)
         sys.exit(1)
     logins = demo.seed()
-    with click.progressbar(demo.residents(residents), length=residents,
-                           label="Creating resident archives") as created:
-        for _archive_id in created:
-            pass
+    with click.progressbar(length=residents, label="Creating resident archives and their records") as bar:
+        for made in demo.residents(residents):
+            bar.update(made)
     click.echo(f"Demo logins (password for all: {demo.PASSWORD}):")
     for username, _password, role, region in logins:
         click.echo(f"  {username:<10} {role:<15} {region}")
@@ -124,14 +124,18 @@ def demo_seed(residents, if_empty):
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
               help="Keep what is younger than this many days.")
 def prune(days):
-    """Drop bookkeeping that grows forever: used Idempotency-Keys and failed logins.
+    """Drop bookkeeping that grows forever: used Idempotency-Keys, failed logins and
+    expired API tokens.
 
     Without TTL indexes (FerretDB has none) a scheduled run of this keeps them small.
     """
-    before = now() - timedelta(days=days)
+    at = now()
+    before = at - timedelta(days=days)
     keys = records.prune_idempotency_keys(before)
     failures = auth.prune_login_failures(before)
-    click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days.")
+    tokens = auth.prune_tokens(at)
+    click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days, "
+               f"and {tokens} expired tokens.")
 
 
 indexes = AppGroup("indexes", help="Database indexes.")

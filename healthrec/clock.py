@@ -6,7 +6,7 @@ closing) are days of the clinic's calendar: China keeps one time zone all year, 
 UTC server "today" starts at 16:00 UTC, not at midnight.
 """
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -28,3 +28,8 @@ def today() -> date:
 def local(at: datetime) -> datetime:
     """A stored time on the clinic's clock, for people to read."""
     return at.astimezone(CHINA)
+
+
+def day_ends(day: date) -> datetime:
+    """When a day of the clinic's calendar ends: the next one's first moment, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(), CHINA).astimezone(UTC)

@@ -6,7 +6,7 @@ services stays inside the subset both servers run the same way (docs/database.md
 
 import threading
 
-from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient
 
 _clients: dict[str, MongoClient] = {}
 _lock = threading.Lock()
@@ -16,7 +16,8 @@ _lock = threading.Lock()
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     # Users by region: a merger hands a retired township's staff to its successor.
     "users": [([("region", ASCENDING), ("_id", ASCENDING)], {})],
-    "tokens": [([("username", ASCENDING)], {})],
+    # A user's tokens (revoked together); expired ones (`flask prune`).
+    "tokens": [([("username", ASCENDING)], {}), ([("expires_at", ASCENDING)], {})],
     "login_failures": [
         ([("at", ASCENDING)], {}),
         ([("username", ASCENDING), ("at", DESCENDING)], {}),
@@ -26,7 +27,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "regions": [([("parent", ASCENDING), ("_id", ASCENDING)], {}), ([("successor", ASCENDING)], {})],
     "region_locks": [],
     # Access: a reader's grants on an archive; requests by requester, township or village
-    # and openings by township (review queue, counts) or clinician, newest first.
+    # and openings by township (review queue, counts), county (counts) or clinician, newest
+    # first.
     "access_requests": [
         ([("archive_id", ASCENDING), ("requester", ASCENDING)], {}),
         ([("requester", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
@@ -37,13 +39,16 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
     "break_glass": [
         ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
+        ([("county", ASCENDING), ("opened_at", DESCENDING)], {}),
         ([("opened_by", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
-    # by archive (disclosure report) and overall (admin); verify walks the `_id` order.
+    # by archive (disclosure report) and overall (admin); a chain's end by its newest block
+    # (appending); verify walks the `_id` order.
     "audit": [
+        ([("block", ASCENDING)], {}),
         ([("chain", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("actor", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
@@ -60,6 +65,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("name_bi", ASCENDING), ("_id", ASCENDING)], {}),
         ([("status", ASCENDING), ("_id", ASCENDING)], {}),
         ([("review.verdict", ASCENDING), ("_id", ASCENDING)], {}),
+        # Indicators: the archives of a region established by a day.
+        ([("village", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("established_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("established_on", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
@@ -75,7 +84,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("township", ASCENDING), ("date", DESCENDING)], {}),
         ([("county", ASCENDING), ("date", DESCENDING)], {}),
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
-        ([("status", ASCENDING), ("to_region", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     # Family-doctor teams of a township; an archive's contracts (the newest is the current
     # one); contracts in force on a day by custody level or team (renewal lists, contracted
@@ -95,6 +105,19 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("township", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
         ([("village", ASCENDING), ("status", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)], {}),
         ([("archive_id", ASCENDING), ("status", ASCENDING), ("date", ASCENDING)], {}),
+    ],
+    # Verification samples: the grant look-up by drawn archive, a user's samples newest
+    # first; results by sample, and by custody level and day for the indicators.
+    "samples": [
+        ([("archives", ASCENDING)], {}),
+        ([("checkers", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("created_by", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
+    "sample_results": [
+        ([("sample", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("village", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("township", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("county", ASCENDING), ("checked_on", ASCENDING)], {}),
     ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
@@ -136,9 +159,28 @@ def database(settings):
 
 
 def ensure_indexes(db):
+    """Every declared collection with its indexes (the dev database's tuning needs each
+    collection's table to exist)."""
+    existing = set(db.list_collection_names())
     for collection, indexes in INDEXES.items():
+        if collection not in existing and not indexes:
+            db.create_collection(collection)
         for keys, options in indexes:
             db[collection].create_index(keys, **options)
+
+
+def delete_in_batches(collection, query, batch=1000):
+    """Delete what `query` matches, `batch` documents per round trip; how many went.
+
+    FerretDB deletes the documents a filter matched by listing their ids in one SQL
+    statement, which SQLite refuses beyond about 32 000 of them ("too many SQL
+    variables"), so a large delete_many fails there. Each batch is one `delete` command of
+    deletes by `_id`, which both backends hand to their unique `_id` index.
+    """
+    deleted = 0
+    while ids := [doc["_id"] for doc in collection.find(query, {"_id": 1}).limit(batch)]:
+        deleted += collection.bulk_write([DeleteOne({"_id": _id}) for _id in ids], ordered=False).deleted_count
+    return deleted
 
 
 def ping(db):

@@ -1,19 +1,26 @@
 """A believable demo county: townships, urban and rural villages with populations,
-one user per role, and residents' archives spread over the villages."""
+one user per role, and residents' archives spread over the villages with the checkups,
+follow-ups and other visits a few years of primary care leave."""
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
+
+from bson import ObjectId
 
 from healthrec import clock
 from healthrec.archives import service as archives
 from healthrec.archives.rules import age_on
+from healthrec.audit.log import record
 from healthrec.auth import roles
 from healthrec.auth import service as auth
 from healthrec.auth.user import User
+from healthrec.crypto import keyring
 from healthrec.db import get_db
-from healthrec.errors import Conflict
-from healthrec.ids import fake_id_card
+from healthrec.ids import fake_id_card, site_layout
+from healthrec.records import kinds
+from healthrec.records import writes as records
 from healthrec.regions import service as regions
+from schemas.records.registry import validate_record
 
 COUNTY = ("411423", "宁安县")
 TOWNSHIPS = [
@@ -27,7 +34,7 @@ PASSWORD = "healthrec-demo"
 
 
 def is_empty():
-    return get_db().regions.estimated_document_count() == 0
+    return get_db().regions.find_one({}, {"_id": 1}) is None
 
 
 def villages(townships=TOWNSHIPS):
@@ -96,26 +103,70 @@ LIVING = (("none", "range_hood", "chimney"), ("lpg", "coal", "firewood", "biogas
 AGE_BANDS = {(0, 6): 8, (7, 17): 12, (18, 44): 25, (45, 64): 33, (65, 92): 22}
 
 
-def residents(count, seed_value=2026):
-    """Create `count` archives through the archives service, yielding each new id.
+BATCH = 500  # archives written together, with their identities and records
 
-    The seeding acts as staff of each village's township; the demo village doctors are
-    the responsible doctors in their villages, elsewhere that field is left to fill in.
+
+def residents(count, seed_value=2026):
+    """Create `count` archives with a believable spread of service records, BATCH at a
+    time; yields how many archives each batch made.
+
+    Residents go to villages in proportion to their population. Each archive is checked
+    and built as the archives service builds one (`check_new`, `new_document`), each
+    record validated and sealed as the records service does it; a batch is then written
+    with one insert per collection and one audit entry per township naming its archives.
+    Numbering starts at 1 in every village: this runs on a database without archives.
     """
-    rng = random.Random(seed_value)
-    places = list(villages())
+    rng, db, at, today = random.Random(seed_value), get_db(), clock.now(), clock.today()
+    year = str(today.year)
+    places = [(doc["parent"], doc["_id"], doc["name"], doc["kind"], doc.get("population", {}).get(year, 1))
+              for doc in db.regions.find({"level": "village"}).sort("_id", 1)]
+    custody = {village: archives.village_custody(village) for _township, village, *_rest in places}
     doctors = {region: username for username, role, region, _ in demo_users() if role == roles.VILLAGE_DOCTOR}
-    created = 0
-    while created < count:
-        township, village, village_name, kind = rng.choice(places)
-        actor = User({"_id": "demo-seed", "role": roles.TOWNSHIP_STAFF, "region": township})
-        try:
-            archive, _warnings = archives.create_archive(
-                actor, resident(rng, village, village_name, kind, doctors.get(village)))
-        except Conflict:
-            continue  # the random ID card number was drawn before: draw another resident
-        created += 1
-        yield archive["id"]
+    layout, ring = site_layout(), keyring()
+    serials: dict[str, int] = {}
+    cards: set[str] = set()
+    made = 0
+    while made < count:
+        batch = _Batch()
+        while len(batch.archives) < min(BATCH, count - made):
+            township, village, village_name, kind, _population = rng.choices(places, [p[4] for p in places])[0]
+            seeder = User({"_id": "demo-seed", "role": roles.TOWNSHIP_STAFF, "region": township})
+            plain, card, _warnings = archives.check_new(
+                seeder, resident(rng, village, village_name, kind, doctors.get(village)))
+            bi = card and archives.card_index(card.number)
+            if bi in cards:
+                continue  # the random ID card number was drawn before: draw another resident
+            if bi:
+                cards.add(bi)
+                batch.identities.append({"_id": bi, "village": village, "at": at})
+            serials[village] = serials.get(village, 0) + 1
+            code = layout.format(village, serials[village])
+            batch.archives.append(archives.new_document(seeder, code, custody[village], plain, bi, at))
+            batch.by_township.setdefault(township, []).append(code)
+            author = User({"_id": plain.get("responsible_doctor") or seeder.username, "role": roles.VILLAGE_DOCTOR,
+                           "region": village})
+            contents = [validate_record(form) for form in visits(rng, plain, today)]
+            batch.records += [kinds.seal(ring, doc) for doc in records.new_documents(
+                author, code, custody[village], contents, [str(ObjectId()) for _ in contents], at)]
+        batch.write(db)
+        made += len(batch.archives)
+        yield len(batch.archives)
+    db.archive_serials.insert_many([{"_id": village, "last": last} for village, last in serials.items()])
+
+
+class _Batch:
+    def __init__(self):
+        self.identities, self.archives, self.records = [], [], []
+        self.by_township = {}
+
+    def write(self, db):
+        for collection, docs in (("identities", self.identities), ("archives", self.archives),
+                                 ("records", self.records)):
+            if docs:
+                db[collection].insert_many(docs)
+        for township, codes in sorted(self.by_township.items()):
+            seeder = User({"_id": "demo-seed", "role": roles.TOWNSHIP_STAFF, "region": township})
+            record(seeder, "demo.seed", region=township, purpose="demo data", detail={"archives": codes})
 
 
 def resident(rng, village, village_name, kind, doctor):
@@ -189,3 +240,85 @@ def address(rng, village_name, kind):
 
 def phone(rng):
     return f"1{rng.choice('35789')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+
+
+# --- Service records -------------------------------------------------------------------
+
+SYMPTOMS = ("none", "headache_dizziness", "palpitation_sweating", "lower_limb_edema")
+COMPLAINTS = (("咳嗽, 咽痛", "上呼吸道感染"), ("腰痛", "腰肌劳损"), ("腹泻", "急性胃肠炎"), ("头晕", "高血压病"),
+              ("皮疹瘙痒", "湿疹"))
+
+
+def visits(rng, plain, today):
+    """The record forms a few years of care leave for a resident (plain archive fields):
+    yearly checkups of the elderly (this year's done for about half), a checkup for many
+    adults, quarterly hypertension and diabetes follow-ups (the latest up to five months
+    old, so some are overdue), child and pregnancy visits, now and then an encounter."""
+    born = plain["birth_date"]
+    age = age_on(born, today)
+    forms = []
+    if age >= 65:
+        forms += [checkup(rng, _day_in(rng, today.year - back, today), age)
+                  for back in range(4) if back or rng.random() < 0.5]
+    elif age >= 18 and rng.random() < 0.6:
+        forms.append(checkup(rng, _day_in(rng, today.year - rng.randint(0, 2), today), age))
+    for population in ("hypertension", "diabetes"):
+        if population in plain["key_populations"]:
+            latest = today - timedelta(days=rng.randint(0, 150))
+            forms += [followup(rng, population, latest - timedelta(days=91 * n)) for n in range(rng.randint(3, 6))]
+    if age < 6:
+        forms += [followup(rng, "child", max(born, today - timedelta(days=120 * n + rng.randint(0, 60))), born=born)
+                  for n in range(rng.randint(1, 4))]
+    if "maternal" in plain["key_populations"]:
+        forms.append(followup(rng, "maternal", today - timedelta(days=rng.randint(0, 60))))
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
+        subjective, assessment = rng.choice(COMPLAINTS)
+        forms.append({"kind": "encounter", "date": today - timedelta(days=rng.randint(0, 700)),
+                      "subjective": subjective, "assessment": assessment})
+    return [{**form, "date": form["date"].isoformat()} for form in forms]
+
+
+def _day_in(rng, year, today):
+    day = date(year, 1, 1) + timedelta(days=rng.randint(0, 364))
+    return min(day, today)
+
+
+def _pressure(rng, high):
+    systolic = rng.randint(135, 175) if high else rng.randint(105, 138)
+    return {"systolic": systolic, "diastolic": rng.randint(65, min(105, systolic - 25))}
+
+
+def checkup(rng, day, age):
+    pressure = _pressure(rng, rng.random() < (0.45 if age >= 60 else 0.2))
+    abnormal = pressure["systolic"] >= 140 or pressure["diastolic"] >= 90
+    height = rng.randint(150, 180)
+    return {
+        "kind": "checkup", "date": day,
+        "general": {"temperature": round(rng.uniform(36.1, 37.2), 1), "pulse": rng.randint(60, 96),
+                    "height": height, "weight": round(height - 105 + rng.uniform(-12, 15), 1),
+                    "blood_pressure_left": pressure},
+        "lifestyle": {"smoking": {"status": rng.choice(("never", "never", "former", "current"))}},
+        "auxiliary": {"fasting_glucose": round(rng.uniform(4.2, 8.5), 1)},
+        "evaluation": {"result": "abnormal", "abnormal_items": ["血压偏高"]} if abnormal else {"result": "normal"},
+        "guidance": {"advice": "低盐饮食, 适量运动" if abnormal else "保持健康生活方式"},
+    }
+
+
+def followup(rng, population, day, born=None):
+    form = {"kind": "followup", "population": population, "date": day, "method": rng.choice(("clinic", "home"))}
+    if population == "hypertension":
+        pressure = _pressure(rng, rng.random() < 0.3)
+        controlled = pressure["systolic"] < 140 and pressure["diastolic"] < 90
+        form.update(blood_pressure=pressure, symptoms=[rng.choice(SYMPTOMS)], adherence=rng.choice(
+            ("regular", "regular", "intermittent")), control="satisfactory" if controlled else "unsatisfactory")
+    elif population == "diabetes":
+        glucose = round(rng.uniform(5.0, 11.0), 1)
+        form.update(fasting_glucose=glucose, adherence=rng.choice(("regular", "intermittent")),
+                    control="satisfactory" if glucose < 7.0 else "unsatisfactory")
+    elif population == "child":
+        months = max((day - born).days // 30, 0)
+        form.update(height=round(50 + 2.2 * min(months, 12) + 0.8 * max(months - 12, 0), 1),
+                    weight=round(3.3 + 0.55 * min(months, 12) + 0.18 * max(months - 12, 0), 1))
+    else:  # maternal
+        form.update(visit="prenatal", gestational_week=rng.randint(8, 38), blood_pressure=_pressure(rng, False))
+    return form

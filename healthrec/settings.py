@@ -29,7 +29,11 @@ DEFAULTS = {
     "ARCHIVE_SERIAL_DIGITS": 4,
     "VILLAGE_CODES": "archive",
     "TRANSFER_DAYS": 30,
+    "REGIONS_CACHE_SECONDS": 60,
     "PROXY_HOPS": 0,
+    # The first calendar year of the archive programme: coverage targets rise over its
+    # first three years. 2009 is when the national basic public health services began.
+    "PROGRAMME_START_YEAR": 2009,
     "PASSWORD_PROFILE": "rfc_9106_low_memory",
 }
 
@@ -82,6 +86,9 @@ def finalise(settings):
     if settings["TRANSFER_DAYS"] < 1:
         raise SettingsError("HEALTHREC_TRANSFER_DAYS must be at least 1 (days a transfer request waits "
                             "for the releasing township)")
+    if settings["REGIONS_CACHE_SECONDS"] < 0:
+        raise SettingsError("HEALTHREC_REGIONS_CACHE_SECONDS must be 0 or more (how long a service process keeps "
+                            "the regions it read)")
     profile = settings["PASSWORD_PROFILE"]
     if profile not in PASSWORD_PROFILES:
         raise SettingsError(f"HEALTHREC_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "

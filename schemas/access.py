@@ -162,7 +162,9 @@ class BreakGlassList(Page):
 
 
 class BreakGlassCountsQuery(Schema):
-    region = fields.String(validate=validate.Regexp(r"^\d{2,9}$", error="A region code within your scope."))
+    region = fields.String(validate=validate.Regexp(r"^(\d{2}|\d{4}|\d{6}|\d{9})$",
+                                                    error="A province, prefecture, county or township code "
+                                                          "within your scope."))
     since = fields.Date(metadata={"description": "Count openings from this day on (default: all)."})
 
 

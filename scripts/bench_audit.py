@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from healthrec.audit import chain as audit  # noqa: E402 - after the path is set
 from healthrec.clock import now  # noqa: E402
 from healthrec.db import ensure_indexes  # noqa: E402
+from healthrec.hints import Hints  # noqa: E402
 
 WRITERS = 8
 TOWNSHIPS = [f"411423{n:03d}" for n in range(101, 101 + WRITERS)]
@@ -108,9 +109,10 @@ def raw_inserts(db, per_writer):
 def audit_appends(db, per_writer, chains):
     def work(writer):
         township = chains[writer % len(chains)]
+        tails = Hints()  # each writer stands for a service process of its own
         for n in range(per_writer):
             entry = {**fields(n), "archive_id": f"{township}101{n % 10000:04d}", "region": f"{township}101"}
-            audit.append(db, entry, township)
+            audit.append(db, entry, township, tails)
     return run_writers(work)
 
 

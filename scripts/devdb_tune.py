@@ -9,10 +9,12 @@ table. A GIN index on the same expression serves it; `jsonb_path_ops` is smaller
 quicker to update than the default operator class, and `@>` is all it must serve.
 
 For every index declared in `healthrec.db.INDEXES` this gives the collection's table such
-a twin on the expression of the index's leading field, and drops twins no longer
-declared. A dotted field gets the path FerretDB would use, `_jsonb #> '{a,b}'`, though
-the embedded FerretDB leaves nested pushdown off and filters those fields itself. Run it
-after `flask indexes create`; running it again changes nothing.
+a twin on the expression of the index's leading field, and every declared collection one
+on `_id` (FerretDB's unique `_id` btree cannot serve `@>` either, so a look-up by `_id`
+would read the whole table); it drops twins no longer declared. A dotted field gets the
+path FerretDB would use, `_jsonb #> '{a,b}'`, though the embedded FerretDB leaves nested
+pushdown off and filters those fields itself. Run it after `flask indexes create`;
+running it again changes nothing.
 
 scripts/devdb runs this with libpq's PG* variables and psql on PATH set for the dev
 database's PostgreSQL. FerretDB keeps each database in a schema of that name; its
@@ -76,15 +78,16 @@ def main(db_name):
     if psql(f"SELECT to_regclass({literal(f'{schema}.{METADATA}')}) IS NULL") != [["f"]]:
         sys.exit(f"devdb tune: no FerretDB database {db_name!r} here; run `flask indexes create` first")
     tables = dict(psql(f"SELECT _jsonb->>'_id', _jsonb->>'table' FROM {schema}.{METADATA}"))
-    missing = sorted(name for name, indexes in INDEXES.items() if indexes and name not in tables)
+    missing = sorted(name for name in INDEXES if name not in tables)
     if missing:
         sys.exit(f"devdb tune: {db_name} lacks the collections {', '.join(missing)}; "
                  "run `flask indexes create` first")
 
     wanted = {}
     for collection, table in tables.items():
-        for keys, _options in INDEXES.get(collection, []):
-            field = keys[0][0]
+        if collection not in INDEXES:
+            continue
+        for field in {"_id"} | {keys[0][0] for keys, _options in INDEXES[collection]}:
             wanted[twin_name(table, field)] = (table, field)
     have = {name for (name,) in psql(
         f"SELECT indexname FROM pg_indexes WHERE schemaname = {literal(db_name)} "

@@ -43,6 +43,8 @@ def app(request, devdb, keys):
         "KEYS": keys,
         # Hundreds of logins: at the production cost they would take most of the run.
         "PASSWORD_PROFILE": "cheapest",
+        # Regions read afresh, and mergers without their wait; tests of the cache ask for it.
+        "REGIONS_CACHE_SECONDS": 0,
         **getattr(request, "param", {}),
     })
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)

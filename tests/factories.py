@@ -61,7 +61,8 @@ CAST = {
 
 def restarted(app, **changes):
     """Another service process on the database of `app`, with `changes` to its settings."""
-    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE")
+    same = ("ENV", "SECRET_KEY", "MONGO_URI", "DB_NAME", "KEYS", "KEY_FILE", "PASSWORD_PROFILE",
+            "REGIONS_CACHE_SECONDS")
     return create_app({name: app.config[name] for name in same} | changes)
 
 
@@ -350,6 +351,28 @@ def transferred(client, people, archive_id, to_village=URBAN, asker="urban_doc",
     done = decide_transfer(client, people[releaser], asked.get_json()["id"])
     assert done.status_code == 200 and done.get_json()["status"] == "done", done.get_json()
     return done.get_json()
+
+
+# --- Indicators and verification samples -----------------------------------------------
+
+def coverage(client, headers, **query):
+    """The indicator table answered for `query` (region, as_of, period)."""
+    response = client.get("/api/v1/metrics/coverage", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def draw_sample(client, headers, region, size, **body):
+    """A new verification sample, as the service answered it."""
+    response = client.post("/api/v1/metrics/samples", json={"region": region, "size": size, **body}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def check(client, headers, sample_id, archive_id, **result):
+    """Record a checker's result (default: qualified and confirmed true by phone)."""
+    body = {"archive_id": archive_id, "qualified": True, "authentic": True, "method": "phone", **result}
+    return client.post(f"/api/v1/metrics/samples/{sample_id}/results", json=body, headers=headers)
 
 
 # --- Printed forms ---------------------------------------------------------------------

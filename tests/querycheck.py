@@ -15,7 +15,8 @@ class Commands(monitoring.CommandListener):
         self.seen = []
 
     def started(self, event):
-        self.seen.append((event.command_name, event.command))
+        if event.command_name != "endSessions":  # the driver's own, when the client closes
+            self.seen.append((event.command_name, event.command))
 
     def succeeded(self, event):
         pass

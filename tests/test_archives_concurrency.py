@@ -5,8 +5,21 @@ import threading
 
 import pytest
 
+from healthrec import clock
+from healthrec.archives import locks
 from healthrec.settings import SettingsError, finalise, from_env
-from tests.factories import LAYOUT, NEIGHBOUR, VILLAGE, code, if_match, post_archive, resident
+from tests.factories import (
+    LAYOUT,
+    NEIGHBOUR,
+    VILLAGE,
+    code,
+    if_match,
+    import_file,
+    legacy_row,
+    post_archive,
+    resident,
+    restarted,
+)
 
 
 def at_once(count, work):
@@ -71,13 +84,38 @@ def test_the_last_serial_used_up_is_409_and_leaves_nothing_behind(client, db, do
     assert post_archive(client, township, n=1, village_code=NEIGHBOUR).status_code == 201
 
 
-def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint(client, db, doctor):
+def test_numbering_resumes_after_the_last_archive_without_or_with_a_lagging_hint(app, client, db, doctor):
     for n in range(3):
         post_archive(client, doctor, n=n)
+    # Processes that start afresh know only the shared hint, or the archives themselves.
     db.archive_serials.delete_many({})
-    assert post_archive(client, doctor, n=3).get_json()["id"] == code(4)
+    assert post_archive(restarted(app).test_client(), doctor, n=3).get_json()["id"] == code(4)
     db.archive_serials.update_one({"_id": VILLAGE}, {"$set": {"last": 1}})
-    assert post_archive(client, doctor, n=4).get_json()["id"] == code(5)
+    assert post_archive(restarted(app).test_client(), doctor, n=4).get_json()["id"] == code(5)
+
+
+def test_service_processes_numbering_one_village_take_turns_without_gaps(app, client, db, doctor):
+    other = restarted(app).test_client()
+    made = [post_archive(c, doctor, n=n).get_json()["id"] for n, c in enumerate([client, other, other, client])]
+    # The first process still thought the village ended at its own archive: its insert
+    # met the other's codes and moved past them.
+    assert made == [code(1), code(2), code(3), code(4)]
+    assert sorted(doc["_id"] for doc in db.archives.find()) == made
+
+
+def test_numbering_carries_on_after_an_import_by_another_process_within_a_minute(
+        app, client, doctor, township, tmp_path, monkeypatch):
+    assert post_archive(client, doctor, n=0).get_json()["id"] == code(1)
+    importer = restarted(app).test_cli_runner()  # `flask archives import`, a process of its own
+    imported = importer.invoke(args=["archives", "import", str(import_file(tmp_path / "a.csv", [
+        legacy_row(5, serial=40)])), "--by", "township101"])
+    assert imported.exit_code == 0, imported.output
+    # This process carries on from its own last number for a while (still free, so unique)...
+    assert post_archive(client, doctor, n=1).get_json()["id"] == code(2)
+    # ...and once it reads the shared hint again, after the paper archive's number.
+    later = clock.utcnow() + locks.HINT_SECONDS
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert post_archive(client, doctor, n=2).get_json()["id"] == code(41)
 
 
 def test_a_site_on_the_17_digit_layout_is_one_setting(app, client, doctor):

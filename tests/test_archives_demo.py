@@ -1,19 +1,22 @@
-"""`flask demo seed --residents N`: believable archives in the demo county."""
+"""`flask demo seed --residents N`: believable archives in the demo county, with the
+checkups and follow-ups a few years of care leave."""
 
 from collections import Counter
 
 from healthrec import demo
 from healthrec.archives import service
 from healthrec.archives.rules import age_on
+from healthrec.audit import chain
 from healthrec.clock import today
 from healthrec.ids import parse_id_card
+from tests.factories import bearer, code, resident
 
 
 def test_demo_residents_spread_over_the_county(app, runner, db):
     db.regions.delete_many({})  # the demo county goes into an empty database
     result = runner.invoke(args=["demo", "seed", "--residents", "120"])
     assert result.exit_code == 0, result.output
-    assert "Creating resident archives" in result.output
+    assert "Creating resident archives and their records" in result.output
     assert "doctor" in result.output  # the demo logins follow
 
     with app.app_context():
@@ -44,3 +47,34 @@ def test_demo_residents_spread_over_the_county(app, runner, db):
             assert len(archive["phone"]) == 11
     # The two demo village doctors are responsible for their villages' residents.
     assert {a["responsible_doctor"] for a in archives if a["village_code"] == "411423101101"} == {"doctor"}
+
+
+def test_demo_residents_come_with_a_spread_of_service_records(app, client, runner, db):
+    db.regions.delete_many({})
+    assert runner.invoke(args=["demo", "seed", "--residents", "600"]).exit_code == 0
+    archives, records = list(db.archives.find()), list(db.records.find())
+    assert len(archives) == 600 and 2 * 600 <= len(records) <= 4 * 600
+    kinds = Counter(doc.get("population") or doc["kind"] for doc in records)
+    assert kinds.keys() >= {"checkup", "hypertension", "diabetes", "child", "encounter"}
+    flagged = {doc["_id"] for doc in archives if "hypertension" in doc["key_populations"]}
+    followed = {doc["archive_id"] for doc in records if doc.get("population") == "hypertension"}
+    assert followed == flagged
+
+    doctor = bearer(client, "doctor", demo.PASSWORD)
+    village = "411423101101"
+    mine = db.archives.find_one({"village": village, "key_populations": "hypertension"})
+    timeline = client.get(f"/api/v1/archives/{mine['_id']}/records", headers=doctor).get_json()
+    assert timeline["total"] >= 3 and all(item["author"] == "doctor" for item in timeline["items"])
+    due = client.get("/api/v1/followups/due", query_string={"village": village}, headers=doctor).get_json()
+    reasons = Counter(item["reason"] for item in due["items"])
+    # A follow-up due by the calendar, or a recheck after an uncontrolled one.
+    assert reasons["hypertension"] + reasons["hypertension_recheck"] >= 1 and reasons["elderly_checkup"] >= 1
+    # Not everyone is due: some were seen recently.
+    assert len({item["archive_id"] for item in due["items"]}) < db.archives.count_documents({"village": village})
+
+    # Written as the services write: numbering carries on, every batch is in the audit trail.
+    last = max(doc["_id"] for doc in archives if doc["_id"].startswith(village))
+    created = client.post("/api/v1/archives", json=resident(9, village_code=village), headers=doctor)
+    assert created.get_json()["id"] == code(int(last[len(village):]) + 1, village)
+    assert db.audit.count_documents({"action": "demo.seed"}) >= 5
+    assert chain.verify(db)["ok"]

@@ -204,5 +204,5 @@ def test_every_audit_query_has_a_supporting_index(app, client, devdb, trail):
             client.get("/api/v1/audit/verify", headers=people[who])
         client.get("/api/v1/audit", query_string={"archive_id": archive_id}, headers=people["admin"])
         client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
-    assert len(list(listener.shapes(("audit", "audit_heads")))) >= 15
+    assert len(list(listener.shapes(("audit", "audit_heads")))) >= 10
     assert unsupported(listener, ("audit", "audit_heads")) == []

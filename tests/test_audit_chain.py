@@ -10,7 +10,8 @@ from bson import ObjectId
 
 from healthrec.audit import chain as chains
 from healthrec.audit.log import record
-from tests.factories import code
+from tests.factories import code, restarted
+from tests.querycheck import watched
 
 TOWNSHIP = "411423101"
 ARCHIVE = code(1)
@@ -59,7 +60,35 @@ def test_entries_chain_per_township_with_a_system_chain(db, staff, six):
     # The archive's township wins over a shorter region: its health centre must see the use.
     record(staff, "archive.read", archive_id="4114230010010001", region="411423")
     assert db.audit.find_one({"archive_id": "4114230010010001"})["chain"] == "411423001"
-    assert db.audit_heads.find_one({"_id": TOWNSHIP})["seq"] == 6
+    assert chains.ends(db)[TOWNSHIP]["seq"] == 6
+    assert chains.verify(db)["ok"]
+
+
+def test_the_chain_head_moves_at_the_start_of_each_block(db, staff):
+    def head():
+        return db.audit_heads.find_one({"_id": TOWNSHIP})["seq"]
+
+    for n in range(1, 2 * chains.HEAD_EVERY + 2):
+        record(staff, "archive.read", archive_id=ARCHIVE)
+        assert head() == n // chains.HEAD_EVERY * chains.HEAD_EVERY
+    assert chains.ends(db)[TOWNSHIP]["seq"] == 2 * chains.HEAD_EVERY + 1
+    assert chains.verify(db)["ok"]
+
+
+def test_a_process_that_missed_other_processes_entries_carries_on_after_them(app, db, devdb, staff):
+    other = restarted(app)  # another service process on the same database
+    with other.app_context():
+        record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
+    for _ in range(chains.HEAD_EVERY + 3):  # this process: its own idea of the end moves on
+        record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
+    with other.app_context(), watched(other, devdb) as listener:
+        # The other process still thinks the chain ends at entry 1: its insert collides,
+        # it reads the end of the chain once and takes the place after it.
+        written = record(staff, "archive.read", archive_id=ARCHIVE, township=TOWNSHIP)
+    assert written["seq"] == chains.HEAD_EVERY + 5
+    assert [name for name, _command in listener.seen] == ["insert", "find", "find", "insert"]
+    seqs = [doc["seq"] for doc in db.audit.find({"chain": TOWNSHIP}, {"seq": 1}).sort("_id", 1)]
+    assert seqs == list(range(1, chains.HEAD_EVERY + 6))
     assert chains.verify(db)["ok"]
 
 
@@ -179,11 +208,15 @@ def test_reordered_entries_are_named(db, six):
     assert (bad["id"], bad["problem"]) == (entry(2), "moved")
 
 
-def test_removing_the_last_entries_is_noticed_through_the_chain_head(db, runner, six):
-    db.audit.delete_many({"_id": {"$in": [entry(5), entry(6)]}})
+def test_removing_entries_back_past_the_chain_head_is_noticed(db, runner, staff):
+    past = chains.HEAD_EVERY + 2
+    for _ in range(past):
+        record(staff, "archive.read", archive_id=ARCHIVE)
+    head = chains.HEAD_EVERY
+    db.audit.delete_many({"chain": TOWNSHIP, "seq": {"$gte": head - 1}})
     code, output = verify_cli(runner)
-    assert code == 1 and f"BROKEN at {entry(5)} (truncated)" in output
-    assert "entries 5 to 6 were removed" in first_bad(db)["detail"]
+    assert code == 1 and f"BROKEN at {entry(head - 1)} (truncated)" in output
+    assert f"entries {head - 1} to {head} were removed" in first_bad(db)["detail"]
 
 
 def test_removing_the_chain_head_is_noticed(db, six):

@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from argon2 import PasswordHasher, extract_parameters, profiles
 
+from healthrec.auth import service as auth
+from healthrec.errors import Unauthorized
 from tests.factories import PASSWORD, VILLAGE, restarted
 
 # What the service hashes with when HEALTHREC_PASSWORD_PROFILE is left out.
@@ -94,6 +97,16 @@ def test_disabled_user_cannot_log_in_and_tokens_end(client, runner, login):
     assert result.exit_code == 0, result.output
     assert client.get("/api/v1/regions/411423", headers=headers).status_code == 401
     assert token(client, "sup").status_code == 401
+
+
+def test_an_account_disabled_while_its_token_is_made_gets_no_usable_token(app, client, db, make_user):
+    make_user("sup", "supervisor", "411423")
+    with app.app_context():
+        user = auth.authenticate("sup", PASSWORD, "10.0.0.1")  # the password was right...
+        auth.disable_user("sup")  # ...and the account is disabled before the token is stored
+        with pytest.raises(Unauthorized):
+            auth.issue_token(user)
+    assert [doc["revoked"] for doc in db.tokens.find()] == [True]
 
 
 def test_users_create_with_password_from_stdin(client, runner):

@@ -9,6 +9,7 @@ import pytest
 from healthrec.clock import today
 from healthrec.custody import mergers
 from healthrec.records import worklists
+from healthrec.regions import service as regions
 from tests.factories import (
     NEIGHBOUR,
     STONE_BRIDGE,
@@ -17,6 +18,8 @@ from tests.factories import (
     VILLAGE,
     add_stone_bridge,
     ask_transfer,
+    bearer,
+    coverage,
     days_ago,
     file_request,
     hypertension,
@@ -77,14 +80,23 @@ def test_a_merger_moves_every_archive_and_the_counts_before_and_after_match(clie
     # The new township's staff manage them all, and see the old township's trail.
     listed = client.get("/api/v1/archives", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     assert {item["id"] for item in listed["items"]} == {*county["ids"], county["own"]}
+    # The indicators count them under the new township, with the villages it was handed
+    # (the closed archive is no longer archived).
+    township = coverage(client, county["stone"])
+    villages = {row["region"]: row["archived"] for row in township["children"]}
+    assert (township["archived"], villages) == (5, {VILLAGE: 2, NEIGHBOUR: 2, STONE_VILLAGE: 1})
+    rows = {row["region"]: row["archived"] for row in coverage(client, people["sup"], region="411423")["children"]}
+    assert rows[STONE_BRIDGE] == 5 and TOWNSHIP not in rows
     trail = client.get("/api/v1/audit", query_string={"per_page": 200}, headers=county["stone"]).get_json()
     chains = {item["chain"] for item in trail["items"]}
     assert chains == {TOWNSHIP, STONE_BRIDGE}
     assert db.audit.count_documents({"action": "custody.move", "chain": STONE_BRIDGE}) == 5
     assert db.audit.count_documents({"action": "custody.summary"}) == 2
-    # The old township's staff now serve the merged one; the village doctors keep their villages.
+    # The old township's staff now serve the merged one, once signed in again (a token carries
+    # the scope it was issued for); the village doctors keep their villages.
     assert db.users.find_one({"_id": "staff"})["region"] == STONE_BRIDGE
-    assert client.get(f"/api/v1/archives/{county['own']}", headers=people["staff"]).status_code == 200
+    assert client.get(f"/api/v1/archives/{county['own']}", headers=people["staff"]).status_code == 401
+    assert client.get(f"/api/v1/archives/{county['own']}", headers=bearer(client, "staff")).status_code == 200
     assert client.get(f"/api/v1/archives/{county['ids'][0]}", headers=people["doc"]).status_code == 200
     # The open access request is decided by the township that manages the archive now.
     approved = client.post(f"/api/v1/access-requests/{county['request']}/decision", headers=county["stone"],
@@ -201,6 +213,23 @@ def test_every_query_of_a_merger_has_an_index(app, devdb, runner, county):
     assert len(list(listener.shapes(collections))) > 40
     assert unsupported(listener, collections) == []
 
+
+
+def test_a_merger_waits_until_every_process_has_seen_its_locks_and_again_for_the_new_township(
+        app, db, runner, county, monkeypatch):
+    # Service processes keep regions and village locks for this long (regions.cache).
+    app.config["REGIONS_CACHE_SECONDS"] = 7
+    seen = []
+
+    def sleep(seconds):  # what another process could still believe when the merger waits
+        village = db.regions.find_one({"_id": VILLAGE})
+        seen.append((seconds, db.region_locks.count_documents({"_id": VILLAGE}), village["parent"]))
+
+    monkeypatch.setattr(regions.time, "sleep", sleep)
+    assert merge(runner).exit_code == 0
+    # Locked before any archive moves; still locked once the village has its new township.
+    assert seen == [(7, 1, TOWNSHIP), (7, 1, STONE_BRIDGE)]
+    assert db.region_locks.count_documents({}) == 0
 
 
 def test_after_a_merger_the_merged_townships_staff_may_be_responsible_doctors(client, runner, people, county):

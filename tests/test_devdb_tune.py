@@ -1,5 +1,6 @@
-"""The dev database on FerretDB/PostgreSQL: `scripts/devdb tune` gives every declared index
-a GIN twin that the equality FerretDB pushes down to PostgreSQL can use."""
+"""The dev database on FerretDB/PostgreSQL: `scripts/devdb tune` gives every declared index,
+and every declared collection's `_id`, a GIN twin that the equality FerretDB pushes down
+to PostgreSQL can use."""
 
 import pytest
 
@@ -37,8 +38,8 @@ def test_every_declared_index_has_a_gin_twin_serving_the_pushed_down_equality(de
     gin = postgresql(f"SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = '{db.name}' "
                      "AND indexdef LIKE '% USING gin %'")
     declared = sorted({(collection, keys[0][0]) for collection, indexes in INDEXES.items()
-                       for keys, _options in indexes})
-    assert ("archives", "review.verdict") in declared
+                       for keys, _options in indexes} | {(collection, "_id") for collection in INDEXES})
+    assert ("archives", "review.verdict") in declared and ("archives", "_id") in declared
     for collection, field in declared:
         table = tables[collection]
         twins = [name for tablename, name, definition in gin

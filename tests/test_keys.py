@@ -18,8 +18,10 @@ from tests.devdb import ROOT, free_port
 from tests.factories import (
     GUARDIAN_VERBAL,
     amend,
+    check,
     checkup,
     days_ago,
+    draw_sample,
     file_request,
     make_archive,
     make_contract,
@@ -235,12 +237,13 @@ def test_flask_and_gunicorn_print_the_reason_not_a_traceback(app, keys):
 
 # Every collection the service seals values in.
 ENCRYPTED = ("archives", "records", "access_requests", "access_events", "break_glass", "consents",
-             "contracts", "contract_events", "urgent")
+             "contracts", "contract_events", "urgent", "sample_results")
 GUARDIAN_AT_ENROLMENT = {"given_by": "guardian", "guardian_name": "周秀兰", "relation": "女儿",
                          "method": "verbal_witnessed", "witness": "吴建华"}
 NOTES = {"review": "请补充过敏史来源", "close": "迁往郑州市金水区", "amend": "体重录入错误",
          "approve": "同意,限慢病随访记录", "reject": "申请单位未盖章", "glass": "车祸昏迷,急查过敏史",
-         "acknowledge": "已电话核实,属实", "terminate": "随子女迁往外省"}
+         "acknowledge": "已电话核实,属实", "terminate": "随子女迁往外省",
+         "check": "电话核实,本人称未做过体检"}
 
 
 def sealed_keys(value):
@@ -298,6 +301,9 @@ def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
     withdrawn = {**GUARDIAN_VERBAL, "decision": "withdrawn"}
     assert client.post(f"/api/v1/contracts/{contract['id']}/terminate", headers=doctor, json={
         "reason": "resident_request", "note": NOTES["terminate"], "consent": withdrawn}).status_code == 200
+    sample = draw_sample(client, people["staff"], archive_id[:12], 1)  # the one still open
+    assert check(client, people["staff"], sample["id"], archive_id, authentic=False,
+                 note=NOTES["check"]).status_code == 200
 
     def views(reader):
         """What the service shows of all that, decrypted."""
@@ -311,7 +317,8 @@ def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
                 get(f"/api/v1/access-requests/{active['id']}", people["sup"]),
                 get(f"/api/v1/access-requests/{rejected['id']}", people["far"]),
                 get("/api/v1/break-glass", people["staff"]), get(f"/api/v1/contracts/{contract['id']}", doctor),
-                get("/api/v1/followups/urgent", township)]
+                get("/api/v1/followups/urgent", township),
+                get(f"/api/v1/metrics/samples/{sample['id']}", people["staff"])]
 
     before = views(client)
     shown = json.dumps(before, ensure_ascii=False)

@@ -17,16 +17,19 @@ SERVICES = {
     "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
     "healthrec.records.urgent",
+    "healthrec.metrics.indicators", "healthrec.metrics.samples",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
-    "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets",
+    "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets", "healthrec.hints",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
-    "healthrec.regions.codes", "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
+    "healthrec.regions.codes", "healthrec.regions.cache",
+    "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",
     "healthrec.access.grants", "healthrec.access.consents", "healthrec.records.kinds",
     "healthrec.contracts.rules", "healthrec.contracts.changes",
     "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
     "healthrec.records.alerts",
+    "healthrec.metrics.rates", "healthrec.metrics.exports",
 }
 
 

@@ -1,6 +1,9 @@
-"""`flask prune` drops old Idempotency-Keys and failed logins, and nothing younger."""
+"""`flask prune` drops old Idempotency-Keys and failed logins, and expired tokens, and
+nothing younger."""
 
 from datetime import UTC, datetime, timedelta
+
+from tests.factories import bearer
 
 
 def test_prune_keeps_recent_bookkeeping(runner, db):
@@ -27,3 +30,17 @@ def test_prune_refuses_a_nonsense_age(runner, db):
     assert result.exit_code == 2
     assert "--days" in result.output
     assert db.idempotency_keys.count_documents({}) == 1
+
+
+def test_prune_drops_expired_tokens_in_batches_and_keeps_live_ones(client, runner, db, make_user):
+    make_user("doc", "village_doctor", "411423101101")
+    live = bearer(client, "doc")
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    # More than one batch of them: a single delete of tens of thousands fails on SQLite.
+    db.tokens.insert_many([{"_id": f"expired-{n}", "username": "doc", "expires_at": expired, "revoked": False}
+                           for n in range(2500)])
+    result = runner.invoke(args=["prune"])
+    assert result.exit_code == 0, result.output
+    assert "and 2500 expired tokens" in result.output
+    assert db.tokens.count_documents({}) == 1
+    assert client.get("/api/v1/auth/me", headers=live).status_code == 200

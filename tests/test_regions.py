@@ -1,9 +1,14 @@
-"""Region import (all or nothing) and the region API; village-code rules; validity over time."""
+"""Region import (all or nothing) and the region API; village-code rules; validity over
+time; how an import reaches every service process."""
+
+from datetime import timedelta
 
 import pytest
 
+from healthrec import clock
+from healthrec.regions import service as regions
 from healthrec.settings import SettingsError, finalise, from_env
-from tests.factories import resident
+from tests.factories import resident, restarted
 
 BAD_FILE = """code,name,population,year
 411425,新县,,
@@ -61,6 +66,23 @@ def test_reimport_updates_names_and_adds_years(runner, db, tmp_path):
     assert village["name"] == "柳河新村"
     assert village["population"] == {"2026": 1250, "2027": 1300}
     assert db.regions.count_documents({"_id": "411423101101"}) == 1
+
+
+@pytest.mark.parametrize("app", [{"REGIONS_CACHE_SECONDS": 60}], indirect=True)
+def test_an_import_reaches_other_processes_new_regions_at_once_changes_within_a_minute(app, monkeypatch):
+    importer = restarted(app)  # `flask regions import`, a process of its own
+    with app.app_context():
+        assert regions.get_region("411423101101")["name"] == "柳河村"  # this process keeps it
+    with importer.app_context():
+        regions.import_csv("411423101101,柳河新村,1300,2027\n411423101103,后营村,700,2027\n")
+    with app.app_context():
+        assert regions.get_region("411423101103")["name"] == "后营村"  # never seen here: read at once
+        assert regions.get_region("411423101101")["name"] == "柳河村"  # kept a while
+        later = clock.utcnow() + timedelta(seconds=app.config["REGIONS_CACHE_SECONDS"])
+        monkeypatch.setattr(clock, "utcnow", lambda: later)
+        assert regions.get_region("411423101101")["name"] == "柳河新村"
+    with importer.app_context():  # the importing process itself forgot its copies at once
+        assert regions.get_region("411423101101")["population"] == {"2026": 1200, "2027": 1300}
 
 
 # --- Kinds, rules for village codes, and validity over time -----------------------------

@@ -3,11 +3,11 @@ archives readable now and their own requests by state, the request form refusing
 input in Chinese next to each field, and an archive read under a grant saying so."""
 
 import re
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 
-from healthrec.clock import local
+from healthrec.clock import local, today
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -100,6 +100,18 @@ def test_an_archive_read_under_a_grant_names_the_request_and_its_end(supervisor_
     assert "李秀英" in page
     assert db.audit.count_documents({"action": "archive.read", "archive_id": archive_id, "actor": "sup",
                                      "grant": grant["id"]}) == 1
+
+
+def test_a_checker_of_a_verification_sample_reads_under_it_until_its_last_day(supervisor_web, people):
+    archive_id = factories.make_archive(supervisor_web, people["doc"])
+    due = today() + timedelta(days=2)
+    sample = factories.draw_sample(supervisor_web, people["sup"], factories.VILLAGE, 1, due=due.isoformat())
+    assert sample["archives"] == [archive_id]
+    page = supervisor_web.get(f"/archives/{archive_id}").get_data(as_text=True)
+    banner = re.search(r'id="grant-banner"[^>]*>(.*?)</p>', page, re.S)
+    assert banner, "no banner"
+    assert sample["id"] in banner.group(1) and "核查抽样" in banner.group(1)
+    assert f"有效至 {due + timedelta(days=1)} 00:00" in banner.group(1)
 
 
 def test_within_ones_region_no_banner(client, people):

@@ -10,6 +10,7 @@ from flask import current_app
 from healthrec.access import policy
 from healthrec.access.grants import BREAK_GLASS_PURPOSE, active_grant
 from healthrec.access.transitions import BREAK_GLASS, load, transition, unsealed
+from healthrec.archives.custody import custody_query
 from healthrec.archives.service import custody
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
@@ -17,7 +18,6 @@ from healthrec.clock import now
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict
-from healthrec.ids import prefix_range
 from healthrec.paging import page_of
 
 
@@ -35,7 +35,7 @@ def open_archive(user, archive_id, reason):
     at = now()
     opening_id = str(ObjectId())
     doc = {
-        "_id": opening_id, "archive_id": archive_id, "village": village, "township": place["township"],
+        "_id": opening_id, "archive_id": archive_id, **place,
         "opened_by": user.username, "role": user.role,
         "reason": keyring().seal(reason, opening_id, "reason"),
         "opened_at": at,
@@ -77,7 +77,7 @@ def counts(user, region=None, since=None):
     region = region or user.region
     with refusals(user, "break_glass.counts"):
         policy.check_counts(user, region)
-    match = {"township": prefix_range(region)}
+    match = custody_query(region)
     if since:
         match["opened_at"] = {"$gte": datetime(since.year, since.month, since.day, tzinfo=UTC)}
     # One accumulator per $group: FerretDB returns 0 for a second one.

@@ -21,7 +21,7 @@ from healthrec.clock import now
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid
-from healthrec.paging import page_of
+from healthrec.paging import page_of_union
 
 
 def _where(doc):
@@ -40,7 +40,7 @@ def create_request(user, archive_id, purpose, application, days):
     place = custody(archive_id)
     request_id = str(ObjectId())
     doc = {
-        "_id": request_id, "archive_id": archive_id, "village": place["village"], "township": place["township"],
+        "_id": request_id, "archive_id": archive_id, **place,
         "requester": user.username, "requester_role": user.role,
         "purpose": purpose.strip(),
         "application": keyring().seal(application, request_id, "application"),
@@ -118,16 +118,16 @@ def print_request(user, request_id):
 
 def list_requests(user, status=None, page=1, per_page=None):
     """Requests the caller made, and those they must decide or record consent for."""
-    query = {"$or": [{"requester": user.username}]}
+    queries = [{"requester": user.username}]
     if user.role == TOWNSHIP_STAFF:
-        query["$or"].append({"township": user.region})
+        queries.append({"township": user.region, "requester": {"$ne": user.username}})
     elif user.role == VILLAGE_DOCTOR:
-        query["$or"].append({"village": user.region})
+        queries.append({"village": user.region, "requester": {"$ne": user.username}})
     at = now()
     if status:
-        query.update(_status_query(status, at))
-    return page_of(get_db()[REQUESTS], query, [("created_at", -1), ("_id", -1)], page, per_page,
-                   lambda doc: present_request(doc, at))
+        queries = [{**query, **_status_query(status, at)} for query in queries]
+    return page_of_union(get_db()[REQUESTS], queries, [("created_at", -1), ("_id", -1)], page, per_page,
+                         lambda doc: present_request(doc, at))
 
 
 def _status_query(status, at):

@@ -19,12 +19,12 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
+from healthrec import hints
 from healthrec.archives.rules import RELEASING_REASONS
 from healthrec.audit.log import record
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, PreconditionFailed
-from healthrec.ids import prefix_range
 
 # A lock this old whose write never followed was left by a request that died.
 STALE_LOCK = timedelta(minutes=5)
@@ -34,22 +34,40 @@ BUSY = "Another registration with this ID card is under way; try again in a minu
 
 # --- Archive codes ---------------------------------------------------------------------
 
+# The shared hint of a village's last serial is raised once every this many serials: a
+# process that starts numbering a village walks at most about this far from it.
+HINT_EVERY = 16
+# A process reads the shared hint again after this long, so numbering continues after
+# archives brought in meanwhile by another process (`flask archives import`).
+HINT_SECONDS = timedelta(seconds=60)
+
+
 def _highest_serial(db, layout, village):
-    last = db.archives.find_one({"_id": prefix_range(village)}, {"_id": 1}, sort=[("_id", -1)])
-    return layout.parse(last["_id"])[1] if last else 0
+    """The highest serial among the archives the village manages: where numbering resumes
+    when the hint is lost. Archives numbered there but managed elsewhere now are met by the
+    inserts instead."""
+    ids = (doc["_id"] for doc in db.archives.find({"village": village}, {"_id": 1}))
+    return max((layout.parse(code)[1] for code in ids if code.startswith(village)), default=0)
 
 
 def insert_numbered(layout, village, build):
     """Insert `build(code)` under the next free code of `village`; the document.
 
     A code taken meanwhile fails the insert and the next one is tried, so concurrent
-    creators get distinct codes without gaps. `archive_serials` only hints where to start
-    (its update is not atomic on FerretDB and may lag behind); without it the archives
-    themselves are asked, which is a scan on FerretDB.
+    creators get distinct codes without gaps. Where to start is only a hint: the process's
+    own last serial of the village (`healthrec.hints`, with when it last read the shared
+    one), and at least once every HINT_SECONDS the shared `archive_serials`, which is
+    raised every HINT_EVERY serials (its update is not atomic on FerretDB and may lag
+    behind).
     """
-    db = get_db()
-    hint = db.archive_serials.find_one({"_id": village})
-    serial = (hint["last"] if hint else _highest_serial(db, layout, village)) + 1
+    db, serials, at = get_db(), hints.of("archive_serials"), now()
+    last, read_at = serials.get(db, village) or (0, None)
+    shared = None
+    if read_at is None or read_at <= at - HINT_SECONDS:
+        shared = db.archive_serials.find_one({"_id": village})
+        last = max(last, shared["last"] if shared else _highest_serial(db, layout, village))
+        read_at = at
+    serial = last + 1
     while True:
         if serial > layout.max_serial:
             raise Conflict(
@@ -62,7 +80,9 @@ def insert_numbered(layout, village, build):
             break
         except DuplicateKeyError:
             serial += 1
-    _raise_hint(db, village, serial)
+    serials.advance(db, village, (serial, read_at))
+    if serial % HINT_EVERY == 0 or (read_at == at and shared is None):
+        _raise_hint(db, village, serial)
     return doc
 
 
@@ -80,6 +100,7 @@ def insert_at(layout, code, build):
     except DuplicateKeyError:
         raise Conflict(f"Archive number {code} belongs to another archive already.") from None
     _raise_hint(db, village, serial)
+    hints.of("archive_serials").advance(db, village, (serial, now()))
     return doc
 
 

@@ -16,6 +16,8 @@ ELDERLY_AGE = 65
 DERIVED = ("elderly", "child")
 SET_BY_DOCTOR = ("maternal", "hypertension", "diabetes", "severe_mental_disorder", "tuberculosis")
 POPULATIONS = DERIVED + SET_BY_DOCTOR
+# The chronic diseases whose patients are followed up and whose management is measured.
+CHRONIC = ("hypertension", "diabetes")
 
 # Fields that identify the resident or describe their health or circumstances: sealed at
 # rest, each under its own key path. In a village of a few hundred people, ethnic group,

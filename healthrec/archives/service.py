@@ -359,6 +359,19 @@ def check_new(user, data, established_on=None):
     return plain, card, warnings
 
 
+def new_document(user, code, place, plain, bi, at, established_on=None):
+    """The stored document of a new archive `code` in custody `place` (the custody fields
+    of its village), its fields sealed."""
+    return {
+        "_id": code, **place, "status": "open", "version": 1, **_stored_plain(plain),
+        "established_on": (established_on or today()).isoformat(),
+        "completeness": _completeness(plain, place["village"]),
+        "name_bi": name_index(plain["name"]), "id_card_bi": bi,
+        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
+        **_sealed(code, plain, rules.SEALED),
+    }
+
+
 def create_archive(user, data, *, code=None, established_on=None):
     """Create an archive from the fields of ArchiveCreate; (archive, warnings).
 
@@ -381,15 +394,9 @@ def create_archive(user, data, *, code=None, established_on=None):
     if bi:
         _lock_identity(user, bi, village, audit_as)
     at = now()
-    fixed = {
-        **place, "status": "open", "version": 1, **_stored_plain(plain),
-        "established_on": (established_on or today()).isoformat(), "completeness": _completeness(plain, village),
-        "name_bi": name_index(plain["name"]), "id_card_bi": bi,
-        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
-    }
 
     def build(number):
-        return {"_id": number, **fixed, **_sealed(number, plain, rules.SEALED)}
+        return new_document(user, number, place, plain, bi, at, established_on)
 
     try:
         doc = locks.insert_at(layout, code, build) if code else locks.insert_numbered(layout, village, build)
@@ -397,8 +404,8 @@ def create_archive(user, data, *, code=None, established_on=None):
         if bi:
             locks.release_identity(bi, village)
         raise
-    record(user, audit_as, archive_id=doc["_id"], region=village, purpose=access.purpose,
-           grant=access.grant, detail={"version": 1})
+    record(user, audit_as, archive_id=doc["_id"], region=village, township=place["township"],
+           purpose=access.purpose, grant=access.grant, detail={"version": 1})
     if data.get("enrolment_consent"):
         # Whoever may create an archive in the village may record its enrolment consent.
         consents.append_enrolment(user, doc["_id"], village, **data["enrolment_consent"])

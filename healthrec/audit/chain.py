@@ -7,11 +7,17 @@ fields, so an edited, inserted, removed or reordered entry breaks the chain. An 
 `_id` is "<chain>:<sequence number>": the unique `_id` is what serialises concurrent
 writers, without transactions or `$inc` (docs/concurrency.md).
 
-A chain head document (`audit_heads`) records the newest sequence number and hash, so
-removing entries from the end of a chain is noticed too. Someone able to write to the
-database can still rewrite the head along with the entries, or re-hash a chain from an
-edited entry on; only a head recorded outside the database (`flask audit heads`, then
-`flask audit verify --anchors`) catches that.
+A chain head document (`audit_heads`) records a recent sequence number and hash: it is
+moved forward once every HEAD_EVERY entries, so removing entries from the end of a chain
+back past it is noticed too. Someone able to write to the database can still rewrite the
+head along with the entries, or re-hash a chain from an edited entry on; only the chain
+ends recorded outside the database (`flask audit heads`, then `flask audit verify
+--anchors`) catch that, and they catch the removal of the very last entries as well.
+
+Appending costs one round trip in the common case: each process remembers the newest
+entry it knows of each chain (`healthrec.hints`) and inserts after it; an insert that
+collides is the signal that another writer (often another service process) got there
+first, and the writer then reads the real end of the chain (`tail`).
 """
 
 import hashlib
@@ -28,10 +34,15 @@ from pymongo.errors import DuplicateKeyError
 SYSTEM = "system"
 GENESIS = "0" * 64  # the "previous hash" of every chain's first entry
 SEQ_DIGITS = 10  # fixed width, so that sorting `_id`s sorts each chain by sequence
-# After its n-th collision a writer waits a random time up to BACKOFF_SECONDS * 2**n
-# (n at most 5: 64 ms). With 8 writers on one chain (scripts/bench_audit.py) that cuts
-# the retries from about 4.5 to 1 per entry and triples the throughput.
+# After its n-th collision (from the second on: the first usually only means that another
+# process wrote meanwhile) a writer waits a random time up to BACKOFF_SECONDS * 2**n (n at
+# most 5: 64 ms). With 8 writers on one chain (scripts/bench_audit.py) that cuts the
+# retries and multiplies the throughput.
 BACKOFF_SECONDS = 0.002
+# Entries are grouped in blocks of this many places ("<chain>:<seq // HEAD_EVERY>", each
+# entry's `block`), so the end of a chain is found with one equality on a stored field;
+# the head document moves forward at the first place of each block.
+HEAD_EVERY = 16
 
 
 def chain_of(region, archive_id=None):
@@ -84,30 +95,55 @@ def digest(entry):
     return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
 
 
+def block_of(chain, seq):
+    return f"{chain}:{seq // HEAD_EVERY}"
+
+
 def seal(fields, chain, seq, prev):
     """The entry that takes place `seq` of `chain` after an entry whose hash is `prev`."""
-    entry = {"_id": entry_id(chain, seq), "chain": chain, "seq": seq, "prev": prev, **fields}
+    entry = {"_id": entry_id(chain, seq), "chain": chain, "seq": seq, "block": block_of(chain, seq), "prev": prev,
+             **fields}
     entry["hash"] = digest(entry)
     return entry
 
 
-def append(db, fields, chain):
-    """Insert `fields` as the next entry of `chain` and advance the chain head.
-
-    The head is a hint: another writer may have taken the next place already. Then the
-    insert fails on the unique `_id`; the writer waits a random moment (writers that all
-    retried at once would all collide again), reads the head again, or where the head
-    lags the entry that won, and tries the place after it, until one is free. Places are
-    only ever taken after the one before exists, so a chain has no gaps.
-    """
+def _start(db, chain):
+    """(seq, hash) of the chain head document, made first for a new chain."""
     head = db.audit_heads.find_one({"_id": chain})
     if head is None:
         head = {"_id": chain, "seq": 0, "hash": GENESIS}
         # Created before the first entry, so a chain with entries but no head is tampering.
-        # If another writer started the chain first, the loop below catches up with it.
+        # If another writer started the chain first, appending catches up with it.
         with suppress(DuplicateKeyError):
             db.audit_heads.insert_one(head)
-    seq, prev = head["seq"] + 1, head["hash"]
+    return head["seq"], head["hash"]
+
+
+def tail(db, chain, seq):
+    """The newest entry of `chain` from place `seq` on, as {seq, hash}; None when there is
+    none. Reads the block of `seq` and each following one that is full: one query for a
+    chain that grew by less than a block since `seq`."""
+    newest = None
+    while docs := list(db.audit.find({"block": block_of(chain, seq)}, {"seq": 1, "hash": 1})):
+        newest = max(docs, key=lambda doc: doc["seq"])
+        if newest["seq"] % HEAD_EVERY != HEAD_EVERY - 1:
+            break
+        seq = newest["seq"] + 1
+    return newest
+
+
+def append(db, fields, chain, tails):
+    """Insert `fields` as the next entry of `chain`; `tails` are the process's hints of
+    (seq, hash) per chain (`healthrec.hints.Hints`).
+
+    The place after the newest entry the process knows of is tried first. Another writer
+    may have taken it: then the insert fails on the unique `_id`, the writer reads the real
+    end of the chain and tries the place after it, until one is free (from the second
+    collision on, after a random wait: writers that all retried at once would all collide
+    again). Places are only ever taken after the one before exists, so a chain has no gaps.
+    """
+    seq, prev = tails.get(db, chain) or _start(db, chain)
+    seq += 1
     collisions = 0
     while True:
         entry = seal(fields, chain, seq, prev)
@@ -116,18 +152,18 @@ def append(db, fields, chain):
             break
         except DuplicateKeyError:
             collisions += 1
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(collisions, 5)))
-            head = db.audit_heads.find_one({"_id": chain})
-            if head and head.get("seq", 0) >= seq:
-                seq, prev = head["seq"] + 1, head["hash"]
-            else:
-                taken = db.audit.find_one({"_id": entry["_id"]}, {"hash": 1})
-                seq, prev = seq + 1, taken["hash"]
-    # Only ever forward. Without atomic updates (FerretDB) a racing writer may leave the
-    # head a few entries behind; it then still names a real entry, and the next append
-    # walks forward from there.
-    db.audit_heads.update_one({"_id": chain, "seq": {"$lt": seq}},
-                              {"$set": {"seq": seq, "hash": entry["hash"]}})
+            if collisions > 1:
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(collisions, 5)))
+            newest = tail(db, chain, seq)
+            if newest is None:  # an entry written before entries had blocks
+                newest = db.audit.find_one({"_id": entry["_id"]}, {"seq": 1, "hash": 1})
+            seq, prev = newest["seq"] + 1, newest["hash"]
+    tails.advance(db, chain, (seq, entry["hash"]))
+    if seq % HEAD_EVERY == 0:
+        # Only ever forward. Without atomic updates (FerretDB) a racing writer may leave the
+        # head behind; it then still names a real entry.
+        db.audit_heads.update_one({"_id": chain, "seq": {"$lt": seq}},
+                                  {"$set": {"seq": seq, "hash": entry["hash"]}})
     return entry
 
 
@@ -216,9 +252,19 @@ def _seq_of(chain, value):
 
 
 def heads(db, prefix=None):
-    """The head (newest sequence number and hash) of each chain, by chain name."""
+    """The head document (a recent sequence number and hash) of each chain, by chain name."""
     query = {"_id": {"$regex": "^" + re.escape(prefix)}} if prefix else {}
     return {doc["_id"]: doc for doc in db.audit_heads.find(query)}
+
+
+def ends(db):
+    """The newest entry {seq, hash} of each chain, by chain name: to keep outside the
+    database as anchors. Starts from each head document, which is at most a block behind."""
+    found = {}
+    for name, head in heads(db).items():
+        newest = tail(db, name, head["seq"]) if isinstance(head.get("seq"), int) else None
+        found[name] = newest if newest and newest["seq"] >= head["seq"] else head
+    return found
 
 
 def verify(db, prefix=None, anchors=()):

@@ -49,8 +49,8 @@ def verify(anchors):
 
 @audit_cli.command("heads")
 def heads():
-    """Print "chain seq hash" for every chain. Keep the output outside the database (print
-    it, mail it to the county): `verify --anchors` then notices entries removed from the end
-    or rewritten even by someone who also rewrote the chain heads."""
-    for name, head in sorted(chains.heads(get_db()).items()):
-        click.echo(f"{name} {head['seq']} {head['hash']}")
+    """Print "chain seq hash", the newest entry of every chain. Keep the output outside the
+    database (print it, mail it to the county): `verify --anchors` then notices entries
+    removed from the end or rewritten even by someone who also rewrote the chain heads."""
+    for name, end in sorted(chains.ends(get_db()).items()):
+        click.echo(f"{name} {end['seq']} {end['hash']}")

@@ -4,10 +4,12 @@ entries name archives, regions and actions, and a refusal's reason is our own te
 
 from contextlib import contextmanager
 
+from healthrec import hints
 from healthrec.audit import chain
 from healthrec.clock import now
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden
+from healthrec.regions import cache
 
 
 def record(actor, action, *, outcome="ok", archive_id=None, region=None, township=None, purpose=None, grant=None,
@@ -31,7 +33,7 @@ def record(actor, action, *, outcome="ok", archive_id=None, region=None, townshi
         "detail": detail,
     }
     db = get_db()
-    return chain.append(db, fields, township or _township(db, archive_id, region))
+    return chain.append(db, fields, township or _township(db, archive_id, region), hints.of("audit_tails"))
 
 
 def _township(db, archive_id, region):
@@ -42,7 +44,7 @@ def _township(db, archive_id, region):
         if doc:
             return doc["township"]
     if region and len(region) == 12:
-        doc = db.regions.find_one({"_id": region}, {"parent": 1})
+        doc = cache.region(region)
         if doc:
             return doc["parent"]
     return chain.chain_of(region, archive_id)

@@ -16,7 +16,7 @@ from healthrec.auth import policy
 from healthrec.auth.roles import ROLES, SCOPE_DIGITS
 from healthrec.auth.user import User
 from healthrec.clock import now
-from healthrec.db import get_db
+from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from healthrec.paging import page_of
 from healthrec.regions.codes import ascii_digits
@@ -154,6 +154,8 @@ def move_users(region, to_region, move_id):
     for doc in db.users.find({"region": region}, {"_id": 1}).sort("_id", 1):
         db.users.update_one({"_id": doc["_id"], "region": region},
                             {"$set": {"region": to_region, "former_region": region}})
+        # Their tokens carry the old scope: they sign in again (web sessions read the user).
+        db.tokens.update_many({"username": doc["_id"]}, {"$set": {"revoked": True}})
         record(None, "user.move", region=to_region,
                detail={"username": doc["_id"], "from": region, "to": to_region, "move": move_id})
         moved.append(doc["_id"])
@@ -188,7 +190,8 @@ def load_user(user_id, ip=None):
 
 
 def _throttle(username, ip):
-    """Refuse before checking the password while an account or address is locked."""
+    """Refuse before checking the password while an account or address is locked; the
+    account's failed logins within the lock window."""
     db, cfg, at = get_db(), current_app.config, now()
     window = timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     recent = list(db.login_failures.find(
@@ -204,18 +207,19 @@ def _throttle(username, ip):
     if by_ip >= cfg["LOGIN_IP_FAILURES_PER_MINUTE"]:
         raise TooManyRequests("Too many failed logins from this address; wait a minute.",
                               retry_after=60)
+    return len(recent)
 
 
 def prune_login_failures(before):
     """Drop failed logins older than `before`; the throttle only looks at recent ones."""
-    return get_db().login_failures.delete_many({"at": {"$lt": before}}).deleted_count
+    return delete_in_batches(get_db().login_failures, {"at": {"$lt": before}})
 
 
 def authenticate(username, password, ip):
     """The user for a correct password; Unauthorized (same message either way) if not."""
     db = get_db()
     username = (username or "").strip().lower()
-    _throttle(username, ip)
+    failures = _throttle(username, ip)
     doc = db.users.find_one({"_id": username})
     profile = current_app.config["PASSWORD_PROFILE"]
     hasher = _hasher(profile)
@@ -230,7 +234,8 @@ def authenticate(username, password, ip):
         db.login_failures.insert_one({"username": username, "ip": ip, "at": now()})
         record(actor, "auth.login", outcome="denied", detail={"username": username})
         raise Unauthorized(BAD_LOGIN)
-    db.login_failures.delete_many({"username": username})
+    if failures:  # older ones no longer count, and `flask prune` drops them
+        db.login_failures.delete_many({"username": username})
     if hasher.check_needs_rehash(doc["password"]):  # made under another profile or older parameters
         db.users.update_one({"_id": username}, {"$set": {"password": hasher.hash(password)}})
     record(actor, "auth.login")
@@ -243,12 +248,28 @@ def _token_id(token):
 
 
 def issue_token(user):
+    """A new API token of `user`, and when it expires.
+
+    The token carries what the services need of its user, so that a request finds both in
+    one look-up. That copy stays true because every change to a user revokes all their
+    tokens (`_update_user`, `move_users`); a change made while this token was being issued
+    is caught by reading the user once more after the token is stored.
+    """
+    db = get_db()
     token = secrets.token_urlsafe(32)
-    expires = now() + timedelta(hours=current_app.config["TOKEN_HOURS"])
-    get_db().tokens.insert_one({
-        "_id": _token_id(token), "username": user.username, "expires_at": expires,
-        "revoked": False, "created_at": now(),
+    at = now()
+    expires = at + timedelta(hours=current_app.config["TOKEN_HOURS"])
+    token_id = _token_id(token)
+    db.tokens.insert_one({
+        "_id": token_id, "username": user.username, "expires_at": expires, "revoked": False, "created_at": at,
+        "user": {"_id": user.username, "role": user.role, "region": user.region, "name": user.name,
+                 "session_version": user.session_version},
     })
+    doc = db.users.find_one({"_id": user.username}, {"disabled": 1, "session_version": 1, "role": 1, "region": 1})
+    if doc is None or doc.get("disabled") or doc.get("session_version", 0) != user.session_version or (
+            doc["role"], doc["region"]) != (user.role, user.region):
+        db.tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}})
+        raise Unauthorized(BAD_LOGIN)
     return token, expires
 
 
@@ -258,11 +279,13 @@ def user_for_token(token, ip):
         raise Unauthorized("The token is not valid; ask for a new one at /api/v1/auth/token.")
     if doc["expires_at"] <= now():
         raise Unauthorized("The token has expired; ask for a new one at /api/v1/auth/token.")
-    user = get_db().users.find_one({"_id": doc["username"]})
-    if user is None or user.get("disabled"):
-        raise Unauthorized("The account is disabled.")
-    return User(user, ip)
+    return User(doc["user"], ip)
 
 
 def revoke_token(token):
     get_db().tokens.update_one({"_id": _token_id(token)}, {"$set": {"revoked": True}})
+
+
+def prune_tokens(before):
+    """Drop tokens that expired before `before`: a request with one is refused either way."""
+    return delete_in_batches(get_db().tokens, {"expires_at": {"$lt": before}})

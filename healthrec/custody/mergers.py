@@ -7,7 +7,10 @@ into another; `run` carries it out and `check` proves it complete. A run:
 
 1. locks the villages (regions.claim_villages): until it ends no archive is created in
    them, none is transferred into or out of them, and no family-doctor contract of them
-   is signed or renewed;
+   is signed or renewed; it waits until every service process has seen the locks
+   (`regions.settle`: they keep regions and locks for HEALTHREC_REGIONS_CACHE_SECONDS)
+   before moving anything, and again before unlocking, until every process has the
+   villages' new township;
 2. records the plan in `custody_moves` once, with a census of each village's archives
    and their custodians, and counts of their contracts per custodian and, for a merger,
    of both townships' teams; its `_id` comes from the villages, the receiving township
@@ -163,6 +166,7 @@ def run(plan, progress=lambda village, moved: None):
     effective = date.fromisoformat(plan["effective"])
     if plan["status"] == "running":
         regions.claim_villages(plan["_id"], plan["villages"])
+        regions.settle()  # every process sees the locks: none creates an archive there any more
         _finish_claims(db, plan, to)  # what a run that died between a move and its entry left
         for village in plan["villages"]:
             regions.reparent(village, plan["to"], effective)
@@ -177,6 +181,7 @@ def run(plan, progress=lambda village, moved: None):
             contracts.move_teams(plan["merged"], plan["to"], plan["_id"])
             regions.retire(plan["merged"], plan["to"], effective)
             auth.move_users(plan["merged"], plan["to"], plan["_id"])
+        regions.settle()  # every process has the new township before archives are created again
         regions.release_villages(plan["_id"], plan["villages"])
         _summarise(db, plan)
     return check(plan)

@@ -24,7 +24,8 @@ from healthrec.keys import policy
 # rotation re-seals these. The counts look at every collection, so sealed values anywhere
 # else show up in `flask keys status` as not rotated and keep their key from retiring.
 ENCRYPTED_COLLECTIONS = ("archives", "records", "access_requests", "access_events", "break_glass", "consents",
-                         "contracts", "contract_events", "transfers", "custody_claims", "urgent")
+                         "contracts", "contract_events", "transfers", "custody_claims", "urgent",
+                         "sample_results")
 
 CANARY = "healthrec key check"
 INDEX_KEY = "index_key"

@@ -13,7 +13,7 @@ from schemas.records.registry import schema_for
 # The document's own fields; no form may declare a field of these names.
 META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village", "township", "county",
         "recorded_in",
-        "late", "author", "created_at", "change")
+        "late", "author", "created_at", "change", "to_township")
 
 
 def schema_of(content):

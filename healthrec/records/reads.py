@@ -62,7 +62,7 @@ def timeline(user, archive_id, kind=None, population=None, since=None, history=F
     ring, born = keyring(), born_on(access.archive)
     # Within a day, the `_id` (an ObjectId, then the version) keeps the order of writing.
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
-                     lambda doc: present(unseal(ring, doc), born))
+                     lambda doc: present(unseal(ring, doc), born), whole=True)
     filters = [name for name, value in (("kind", kind), ("population", population), ("since", since),
                                         ("history", history)) if value]
     access.audit("record.list", detail={"filters": filters, "total": result["total"],

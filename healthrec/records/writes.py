@@ -31,7 +31,7 @@ from healthrec.archives.policy import WRITE
 from healthrec.audit.log import record, refusals
 from healthrec.clock import now
 from healthrec.crypto import keyring
-from healthrec.db import get_db
+from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.records import kinds, person, policy, urgent
 from healthrec.records.reads import born_on, content_of, latest, present
@@ -86,12 +86,7 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
     record_ids, created = [str(ObjectId()) for _ in contents], True
     if idempotency_key is not None:
         record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
-    at = now()
-    late = {"late": True} if access.late else {}
-    docs = [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
-             "archive_id": archive_id, **access.custody, "recorded_in": access.village, **late,
-             "author": user.username, "created_at": at, **content}
-            for record_id, content in zip(record_ids, contents, strict=True)]
+    docs = new_documents(user, archive_id, access.custody, contents, record_ids, now(), access.late)
     ring, db = keyring(), get_db()
     try:
         db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
@@ -111,9 +106,18 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
     return [present(doc, born) for doc in docs], created
 
 
+def new_documents(user, archive_id, custody, contents, record_ids, at, late=False):
+    """The first versions of new records (plaintext) of an archive held in `custody` (its
+    custody fields); `late`: paper forms entered after the archive was closed."""
+    return [{"_id": f"{record_id}.1", "record_id": record_id, "version": 1, "current": True,
+             "archive_id": archive_id, **custody, "recorded_in": custody["village"], **({"late": True} if late else {}),
+             "author": user.username, "created_at": at, **_routing(content), **content}
+            for record_id, content in zip(record_ids, contents, strict=True)]
+
+
 def prune_idempotency_keys(before):
     """Forget keys first used before `before`; a resubmit older than that makes a new record."""
-    return get_db().idempotency_keys.delete_many({"at": {"$lt": before}}).deleted_count
+    return delete_in_batches(get_db().idempotency_keys, {"at": {"$lt": before}})
 
 
 def _lock_key(user, archive_id, key, contents, record_ids):
@@ -135,6 +139,13 @@ def _lock_key(user, archive_id, key, contents, record_ids):
                    "record, or the first body unchanged to get its record back.")
         raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
     return lock["record_ids"], False
+
+
+def _routing(content):
+    """The township a referral goes to, stored for the receiving side's list to lead with
+    an equality (`worklists.incoming_referrals`)."""
+    to_region = content.get("to_region", "") if content["kind"] == "referral" else ""
+    return {"to_township": to_region[:9]} if len(to_region) >= 9 else {}
 
 
 def _check_receiving_region(code):
@@ -220,7 +231,7 @@ def _new_version(access, old, content, change):
     doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "township", "county", "recorded_in",
                                            "late", "author", "created_at") if name in old},
            "_id": f"{record_id}.{version}", "version": version, "previous": old["version"], "current": True,
-           "change": change, **content}
+           "change": change, **_routing(content), **content}
     ring = keyring()
     stored = kinds.seal(ring, doc)
     if change.get("reason"):

@@ -5,10 +5,14 @@ A region is never removed. One retired by a merger keeps its code and name with
 `valid_to` (its last day) and `successor`, so old archives and old reports still resolve
 it. A village's township is its `parent`: the one its code names, until a merger moves it
 to another (`reparent`); `parents` keeps the earlier ones with their last day.
+
+Look-ups go through `regions.cache`, which each service process keeps for a minute; what
+changes regions here makes this process forget its copies.
 """
 
 import csv
 import io
+import time
 from datetime import date, timedelta
 
 from flask import current_app
@@ -18,7 +22,8 @@ from healthrec.audit.log import record, refusals
 from healthrec.clock import now, today
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.regions import policy
+from healthrec.ids import prefix_range
+from healthrec.regions import cache, policy
 from healthrec.regions.codes import KINDS, LEVELS, RegionCodeError, ascii_digits, level_of, parent_of, village_kind
 
 
@@ -31,7 +36,7 @@ def _find(code):
         level_of(code)
     except RegionCodeError as error:
         raise Invalid(str(error), {"code": [str(error)]}) from None
-    doc = get_db().regions.find_one({"_id": code})
+    doc = cache.region(code)
     if doc is None:
         raise NotFound(f"No region {code}.")
     return doc
@@ -68,7 +73,7 @@ def current(code, field, level="village"):
     if len(code or "") != digits or not ascii_digits(code):
         problem = f"Give a {level} code ({digits} digits)."
     else:
-        doc = get_db().regions.find_one({"_id": code})
+        doc = cache.region(code)
         if doc is None:
             problem = f"There is no {level} {code}; an administrator adds regions with `flask regions import`."
         elif retired_on(doc):
@@ -84,20 +89,24 @@ def current(code, field, level="village"):
 def custody_of(code):
     """The custody fields (village, township, county: as far as `code` goes down) of region
     `code` as they stand now: a village's township is its current parent."""
-    db = get_db()
     levels = {}
-    doc = db.regions.find_one({"_id": code}, {"level": 1, "parent": 1})
+    doc = cache.region(code)
     if doc is None:
         raise NotFound(f"No region {code}.")
     while doc is not None:
         levels[doc["level"]] = doc["_id"]
-        doc = db.regions.find_one({"_id": doc["parent"]}, {"level": 1, "parent": 1}) if doc.get("parent") else None
+        doc = cache.region(doc["parent"]) if doc.get("parent") else None
     return levels
 
 
 def predecessors(township):
     """The townships merged into `township`: their staff's history is its history."""
     return sorted(doc["_id"] for doc in get_db().regions.find({"successor": township}, {"_id": 1}))
+
+
+def within(prefix):
+    """{code: region} of every region whose code starts with `prefix`, itself included."""
+    return {doc["_id"]: present(doc) for doc in get_db().regions.find({"_id": prefix_range(prefix)})}
 
 
 # --- Villages whose custody a merger is moving -----------------------------------------
@@ -117,16 +126,24 @@ def claim_villages(move_id, villages):
             release_villages(move_id, taken)
             raise Conflict(f"Village {village} is being moved by {holder['move']}; finish that first.") from None
         taken.append(village)
+    cache.forget()
 
 
 def release_villages(move_id, villages):
     for village in villages:
         get_db().region_locks.delete_one({"_id": village, "move": move_id})
+    cache.forget()
+
+
+def settle():
+    """Wait until every service process has read regions and locks again after this one
+    changed them: HEALTHREC_REGIONS_CACHE_SECONDS (see `regions.cache`)."""
+    time.sleep(current_app.config["REGIONS_CACHE_SECONDS"])
 
 
 def moving(village):
     """The move under way for `village`, or None."""
-    lock = get_db().region_locks.find_one({"_id": village})
+    lock = cache.lock(village)
     return lock["move"] if lock else None
 
 
@@ -147,12 +164,14 @@ def reparent(village, township, effective):
     until = (effective - timedelta(days=1)).isoformat()
     db.regions.update_one({"_id": village, "parent": doc["parent"]},
                           {"$set": {"parent": township}, "$push": {"parents": {"code": doc["parent"], "until": until}}})
+    cache.forget()
 
 
 def retire(code, successor, effective):
     """Region `code` ends the day before `effective`; `successor` takes over what it held."""
     get_db().regions.update_one({"_id": code}, {"$set": {"valid_to": (effective - timedelta(days=1)).isoformat(),
                                                          "successor": successor}})
+    cache.forget()
 
 
 # --- Import ----------------------------------------------------------------------------
@@ -257,6 +276,7 @@ def import_csv(text, actor=None):
             changes[f"population.{year}"] = count
         db.regions.update_one({"_id": row["_id"]}, {"$set": changes, "$setOnInsert": {"parent": row["parent"]}},
                               upsert=True)
+    cache.forget()
     if actor is not None:
         record(actor, "regions.import", detail={"rows": len(rows)})
     return len(rows)

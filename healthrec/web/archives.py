@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from healthrec.access import break_glass
 from healthrec.access import consent_log as consents
-from healthrec.access.grants import BREAK_GLASS_PURPOSE
+from healthrec.access.grants import BREAK_GLASS_PURPOSE, SAMPLE_PURPOSE
 from healthrec.archives import rules
 from healthrec.archives import service as archives
 from healthrec.auth import roles
@@ -135,7 +135,8 @@ def show(archive_id):
                                  skip=("kind", "population", "date"))}
                for item in timeline["items"]]
     closed = archive["closed"] and label_in(CloseRequest(), "reason", archive["closed"]["reason"])
-    return render("archives/show.html", archive=archive, allowed=allowed, emergency=BREAK_GLASS_PURPOSE,
+    return render("archives/show.html", archive=archive, allowed=allowed,
+                  emergency=BREAK_GLASS_PURPOSE, sample=SAMPLE_PURPOSE,
                   timeline=timeline, entries=entries, closed_reason=closed,
                   basic=archive_form(ArchiveChange(), archive).widgets,
                   consents=consents.consent_log(current_user, archive_id),

@@ -1,0 +1,1 @@
+"""The plan's indicators per village, township and county, and verification samples."""
