@@ -52,6 +52,7 @@ def test_the_basic_information_form_ticks_the_answers(client, archive, db):
     assert file_name(response) == f"个人基本信息表-{archive}.pdf"
     text = pdf_text(response.data)
     assert "个人基本信息表" in text and "李秀英" in text and archive in text
+    assert "居民健康档案" in text  # every page says whose archive it belongs in
     # A ticked box reads as √ before its answer; how far apart is pdftotext's guess.
     ticked = set(re.findall(r"√\s*([^\s√]+)", text))
     assert {"女", "青霉素", "新型农村合作医疗", "户籍", "已婚"} <= ticked and "男" not in ticked
