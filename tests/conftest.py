@@ -1,17 +1,21 @@
 """Fixtures: a real dev database (FerretDB on PostgreSQL or SQLite via scripts/devdb, or
 MONGO_URI), a fresh database per test, the app and its clients, and the people and archive most tests start
-from. What they are made of lives in factories.py."""
+from; a real Chromium and a served app for the browser tests. What they are made of lives
+in factories.py and browser.py."""
 
 import functools
 import shutil
+import tempfile
 import uuid
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from healthrec import create_app, crypto
 from healthrec.db import client_for, close_clients, ensure_indexes, get_db
 from healthrec.regions import service as regions
 from tests import factories
+from tests.browser import CHROMIUM, FLAGS, Site
 from tests.devdb import DevDB
 
 
@@ -115,3 +119,43 @@ def people(login):
 def archive_id(client, doctor):
     """An archive in VILLAGE made by its doctor: resident 0 of factories.resident."""
     return factories.make_archive(client, doctor)
+
+
+# --- Browser tests ---------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session, on a fresh profile."""
+    profile = tempfile.mkdtemp(prefix="healthrec-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, locale="en-US")
+        context.set_default_timeout(15_000)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def site():
+    served = Site()
+    yield served
+    served.server.shutdown()
+
+
+@pytest.fixture
+def web(site, app):
+    """The base URL of the test's app, with CSRF protection on as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    site.app = app
+    yield site.url
+    site.app = None
+
+
+@pytest.fixture
+def tab(browser):
+    """A new tab with no one signed in."""
+    browser.clear_cookies()
+    page = browser.new_page()
+    yield page
+    page.close()

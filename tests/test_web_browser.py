@@ -1,104 +1,22 @@
 """Journeys through the pages in a real browser: Debian's Chromium, driven by Playwright,
 against the app served by a real WSGI server on a loopback port, on the same dev
-database as every other test. A village doctor on a phone with JavaScript off, and the
-township health centre on a desktop screen; a screenshot of each journey is saved
-under test-artifacts/."""
+database as every other test. A village doctor on a phone with JavaScript off, the
+township health centre on a desktop screen, and a county supervisor on a phone asking for
+access, reading under the grant and printing the archive's forms; a screenshot of each
+journey is saved under test-artifacts/."""
 
-import re
-import shutil
-import tempfile
-import threading
-from pathlib import Path
+from playwright.sync_api import expect
 
-import pytest
-from flask import Flask
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
-
+from healthrec.clock import local
 from tests import factories
-from tests.factories import PASSWORD, VILLAGE
-
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium calls home, which a closed network refuses.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PHONE = {"width": 360, "height": 740}
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One Chromium for the whole session, on a fresh profile."""
-    profile = tempfile.mkdtemp(prefix="healthrec-chromium-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, locale="en-US")
-        context.set_default_timeout(15_000)
-        yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-class Site:
-    """A WSGI server on a free loopback port that serves whichever app a test hands it."""
-
-    def __init__(self):
-        self.app: Flask | None = None
-        self.server = make_server("127.0.0.1", 0, self, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def __call__(self, environ, start_response):
-        assert self.app is not None, "no test is using the site"
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="session")
-def site():
-    served = Site()
-    yield served
-    served.server.shutdown()
-
-
-@pytest.fixture
-def web(site, app):
-    """The base URL of the test's app, with CSRF protection on as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    site.app = app
-    yield site.url
-    site.app = None
-
-
-@pytest.fixture
-def tab(browser):
-    """A new tab with no one signed in."""
-    browser.clear_cookies()
-    page = browser.new_page()
-    yield page
-    page.close()
-
-
-def sign_in(page, username):
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-
-
-def fits(page, width):
-    """Nothing on the page is wider than the screen (no sideways scrolling)."""
-    return page.evaluate("document.documentElement.scrollWidth") <= width
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+from tests.browser import CJK, PHONE, fits, no_javascript, screenshot, sign_in
+from tests.factories import VILLAGE, pdf_text
 
 
 def test_village_doctor_on_a_phone_without_javascript(web, tab, browser, make_user, db):
     make_user("doctor", "village_doctor", VILLAGE)
     tab.set_viewport_size(PHONE)
-    browser.new_cdp_session(tab).send("Emulation.setScriptExecutionDisabled", {"value": True})
+    no_javascript(browser, tab)
 
     # Asked for a page before signing in: back to it after.
     tab.goto(f"{web}/archives/new")
@@ -195,3 +113,66 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
     tab.emulate_media(media="print")
     expect(tab.locator("nav")).to_be_hidden()
     screenshot(tab, "township-consent-record")
+
+
+def test_supervisor_requests_access_and_reads_under_the_grant_on_a_phone(web, tab, browser, client, people, db):
+    archive_id = factories.make_archive(client, people["doc"])
+    people["sup"], people["staff"]
+    tab.set_viewport_size(PHONE)
+    no_javascript(browser, tab)
+
+    tab.goto(web)
+    sign_in(tab, "sup")
+    expect(tab.locator("#readable + ul")).to_contain_text("暂无")
+    tab.get_by_role("link", name="提交查阅申请").click()
+    tab.get_by_label("档案编号").fill(archive_id)
+    tab.get_by_label("用途（不要写人名）").fill("慢病管理质量抽查")
+    tab.get_by_label("书面申请").fill("县卫健委慢病科申请查阅该档案的高血压随访记录，用于季度质量抽查。")
+    tab.get_by_label("查阅天数").fill("0")
+    tab.get_by_role("button", name="提交申请").click()
+    expect(tab.locator("#f-days-error")).to_have_text("请填写不小于 1 的数。")
+    assert db.access_requests.count_documents({}) == 0
+    assert fits(tab, PHONE["width"])
+    tab.get_by_label("查阅天数").fill("10")
+    tab.get_by_role("button", name="提交申请").click()
+    expect(tab.locator("#request-status")).to_have_text("待审批")
+    request_id = tab.url.rsplit("/", 1)[1]
+
+    # The township health centre approves; the resident consents in person.
+    browser.clear_cookies()
+    tab.goto(f"{web}/access-requests/{request_id}")
+    sign_in(tab, "staff")
+    tab.locator('input[name="decision"][value="approve"]').check()
+    tab.get_by_role("button", name="保存审批结果").click()
+    expect(tab.locator("#request-status")).to_have_text("已批准，待本人同意")
+    tab.locator('input[name="decision"][value="granted"]').check()
+    tab.locator('input[name="given_by"][value="self"]').check()
+    tab.locator('input[name="method"][value="signature"]').check()
+    tab.get_by_role("button", name="登记答复").click()
+    expect(tab.locator("#request-status")).to_have_text("已授权")
+
+    browser.clear_cookies()
+    tab.goto(web)
+    sign_in(tab, "sup")
+    until = db.access_requests.find_one({"_id": request_id})["valid_until"]
+    shown_until = f"{local(until):%Y-%m-%d %H:%M}"
+    readable = tab.locator("#readable + ul")
+    expect(readable).to_contain_text(f"已授权，有效至 {shown_until}")
+    readable.get_by_role("link", name="查阅档案").click()
+    banner = tab.locator("#grant-banner")
+    expect(banner).to_contain_text(request_id)
+    expect(banner).to_contain_text(f"有效至 {shown_until}")
+    expect(tab.locator("h1")).to_have_text("李秀英")
+    assert fits(tab, PHONE["width"])
+    screenshot(tab, "supervisor-reads-under-a-grant")
+
+    # The printed forms, fetched with the page's session as the links would.
+    for link, title in (("档案封面（PDF）", "居民健康档案"), ("个人基本信息表（PDF）", "个人基本信息表")):
+        href = tab.get_by_role("link", name=link).get_attribute("href")
+        response = tab.request.get(f"{web}{href}")
+        assert response.ok and response.headers["content-type"] == "application/pdf"
+        text = pdf_text(response.body())
+        assert title in text and "居民健康档案" in text and "李秀英" in text and archive_id in text
+    printed = db.audit.find({"action": "archive.print", "actor": "sup", "archive_id": archive_id})
+    assert sorted(entry["detail"]["form"] for entry in printed if entry["grant"] == request_id) == \
+        ["basic_info", "cover"]
