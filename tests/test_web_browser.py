@@ -158,6 +158,8 @@ def test_supervisor_requests_access_and_reads_under_the_grant_on_a_phone(web, ta
     shown_until = f"{local(until):%Y-%m-%d %H:%M}"
     readable = tab.locator("#readable + ul")
     expect(readable).to_contain_text(f"已授权，有效至 {shown_until}")
+    assert fits(tab, PHONE["width"])
+    screenshot(tab, "supervisor-home")
     readable.get_by_role("link", name="查阅档案").click()
     banner = tab.locator("#grant-banner")
     expect(banner).to_contain_text(request_id)

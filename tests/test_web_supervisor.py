@@ -10,6 +10,7 @@ import pytest
 from healthrec.clock import local, today
 from tests import factories
 from tests.factories import PASSWORD
+from tests.querycheck import unsupported, watched
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -120,3 +121,15 @@ def test_within_ones_region_no_banner(client, people):
     sign_in(client, "staff")
     page = client.get(f"/archives/{archive_id}").get_data(as_text=True)
     assert "李秀英" in page and 'id="grant-banner"' not in page
+
+
+def test_every_query_of_the_supervisor_pages_has_a_supporting_index(app, devdb, supervisor_web, people):
+    archive_id = factories.make_archive(supervisor_web, people["doc"])
+    grant = factories.granted(supervisor_web, people, archive_id)
+    ours = ("access_requests", "access_events", "break_glass", "samples", "consents")
+    with watched(app, devdb) as listener:
+        for path in ("/", "/access-requests", "/access-requests?status=active", f"/access-requests/{grant['id']}",
+                     f"/archives/{archive_id}"):
+            assert supervisor_web.get(path).status_code == 200, path
+    assert {collection for collection, _q, _s in listener.shapes(ours)} >= {"access_requests", "consents"}
+    assert unsupported(listener, ours) == []
