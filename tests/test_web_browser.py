@@ -195,3 +195,13 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
     tab.emulate_media(media="print")
     expect(tab.locator("nav")).to_be_hidden()
     screenshot(tab, "township-consent-record")
+
+
+def test_the_api_browser_runs_under_the_pages_content_policy(web, tab):
+    refused = []
+    tab.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+           else None)
+    tab.goto(web + "/api/docs")
+    expect(tab.locator(".swagger-ui .info .title")).to_contain_text("healthrec")
+    expect(tab.get_by_text("/api/v1/archives/{archive_id}", exact=True).first).to_be_visible()
+    assert refused == []
