@@ -8,6 +8,7 @@ from argon2 import PasswordHasher, extract_parameters, profiles
 from healthrec.auth import service as auth
 from healthrec.errors import Unauthorized
 from tests.factories import PASSWORD, VILLAGE, restarted
+from tests.querycheck import unsupported, watched
 
 # What the service hashes with when HEALTHREC_PASSWORD_PROFILE is left out.
 DEFAULT_PROFILE = profiles.RFC_9106_LOW_MEMORY
@@ -134,6 +135,18 @@ def test_one_address_trying_many_accounts_is_slowed_down(app, client, make_user)
         assert from_address(client, "10.6.6.6", f"user{n}", "guess").status_code == 401
     assert from_address(client, "10.6.6.6", "liu.doctor").status_code == 429
     assert from_address(client, "10.0.0.2", "liu.doctor").status_code == 200
+
+
+def test_the_throttles_queries_have_indexes(app, client, devdb, make_user):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    with watched(app, devdb) as listener:
+        for password in ("guess", "guess", PASSWORD):
+            from_address(client, "10.0.0.7", "liu.doctor", password)
+    shapes = [(collection, sorted(query)) for collection, query, _sort in listener.shapes({"login_failures"})]
+    # This client's failures, the address's, the account's; then its own forgotten.
+    assert ("login_failures", ["at", "username"]) in shapes and ("login_failures", ["at", "ip"]) in shapes
+    assert ("login_failures", ["ip", "username"]) in shapes
+    assert unsupported(listener, {"login_failures", "users", "tokens"}) == []
 
 
 def test_the_sign_in_page_says_how_long_to_wait_in_chinese(app, client, make_user):
