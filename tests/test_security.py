@@ -4,9 +4,9 @@ The matrix walks every route of the app (from its URL map) with every user of
 factories.CAST and without one, on a county where each kind of thing exists once: an
 archive of VILLAGE with a referral, an access request, an emergency opening, a team and a
 contract, a verification sample and a transfer. EXPECTED says for each route who may use
-it on those things; everyone else must be refused (403 or 404), never answered (200) and
-never an error (5xx). A route missing from EXPECTED fails the matrix: a new endpoint
-needs its line there.
+it on those things; everyone else must be refused (403 or 404) — or, from a list, get
+only what is theirs — and nobody an error (5xx). A route missing from EXPECTED fails the
+matrix: a new endpoint needs its line there (see Expect).
 """
 
 import re
@@ -52,9 +52,9 @@ class Expect:
     """Who may use a route on the world's things.
 
     `ok`: the CAST names served (2xx, or a page's redirect); everyone else is refused
-    (`refusals`: 403, 404).
-    A `listing` answers everyone 200 with what is theirs: then the world's ids show only
-    for `ok`. `body` (world -> JSON or form data) is a valid request, so that a refusal
+    (`refusals`: 403, 404). A `listing` (a list, a search, a blank form) answers everyone
+    with what is theirs. Either way nobody outside `ok` sees the resident's name or ID
+    card. `body` (world -> JSON or form data) is a valid request, so that a refusal
     comes from who asks, not from what they sent; writes are sent only by those who must
     be refused (the domain tests make them succeed), with the ETag of the thing when
     `if_match`. `public` routes answer without a user; `params` fill path parameters the
@@ -338,7 +338,9 @@ def counts(db):
 def csrf_token(browser, base_url="http://localhost"):
     """The token the sign-in form carries for this browser's session."""
     page = browser.get("/login", base_url=base_url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
 
 
 def test_every_form_without_its_token_is_refused_and_saves_nothing(app, client, db, people):
