@@ -1,6 +1,7 @@
 """healthrec: resident health records for county primary care."""
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -9,7 +10,7 @@ from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import bodies, crypto, db, errors, settings
+from healthrec import bodies, crypto, db, errors, headers, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.keys.service import check_at_start
 from healthrec.regions.codes import normalized
@@ -41,19 +42,25 @@ def create_app(config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=values["ENV"] == "production",
+        # The cookie's signature runs out with the longest session (healthrec.web.sessions).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_MAX_HOURS"]),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.logger.setLevel(logging.INFO)
 
     if values["PROXY_HOPS"]:
-        # Behind nginx the client address comes from X-Forwarded-For, for the audit log.
+        # Behind nginx the client address comes from X-Forwarded-For, for the audit log
+        # and login throttling.
         hops = values["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    else:
+        warn_of_untrusted_proxy(app)
 
     app.extensions["healthrec.db"] = db.database(values)
     app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)
     check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
     errors.register(app)
+    headers.register(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -85,6 +92,22 @@ def create_app(config=None):
     return app
 
 
+def warn_of_untrusted_proxy(app):
+    """Say once when requests come through a proxy whose X-Forwarded-For is not trusted:
+    every client behind it then shares the proxy's address, in the audit trail and in
+    login throttling, where one client's wrong passwords make all of them wait."""
+    warned = False
+
+    @app.before_request
+    def check_forwarded():
+        nonlocal warned
+        if not warned and "X-Forwarded-For" in request.headers:
+            warned = True
+            app.logger.warning("Requests carry X-Forwarded-For but HEALTHREC_PROXY_HOPS is 0: every client behind "
+                               "the proxy counts as the proxy's address. Set HEALTHREC_PROXY_HOPS to the number of "
+                               "proxies in front of the app.")
+
+
 def register_blueprints(app, api):
     from healthrec.access.api import blp as access_api
     from healthrec.archives.api import blp as archives_api
@@ -109,7 +132,8 @@ def register_blueprints(app, api):
 
 
 def register_auth(app):
-    from healthrec.auth import api, service
+    from healthrec.auth import api
+    from healthrec.web import sessions
 
     @app.before_request
     def forget_cached_user():
@@ -127,7 +151,7 @@ def register_auth(app):
         # API calls carry a bearer token (see request_loader).
         if request.path.startswith("/api/"):
             return None
-        return service.load_user(user_id, request.remote_addr)
+        return sessions.load(user_id)
 
     @login_manager.request_loader
     def load_user_from_token(request):

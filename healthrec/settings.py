@@ -17,9 +17,15 @@ DEFAULTS = {
     "DB_NAME": "healthrec",
     "SECRET_KEY": None,
     "TOKEN_HOURS": 12,
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
-    "LOGIN_IP_FAILURES_PER_MINUTE": 30,
+    # Wrong passwords without a wait: for one account from one address, and for one account
+    # from every address or one address on every account; then the waits double, up to
+    # the longest wait, which is also how long a failure counts.
+    "LOGIN_FREE_FAILURES": 3,
+    "LOGIN_FREE_FAILURES_SHARED": 10,
+    "LOGIN_MAX_WAIT_MINUTES": 15,
+    # Web sessions end after this long without a request, and this long after sign-in.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     "KEYS": None,
     "KEY_FILE": None,
     "CHILD_MAX_AGE": 6,
@@ -89,6 +95,10 @@ def finalise(settings):
     if settings["REGIONS_CACHE_SECONDS"] < 0:
         raise SettingsError("HEALTHREC_REGIONS_CACHE_SECONDS must be 0 or more (how long a service process keeps "
                             "the regions it read)")
+    for name in ("LOGIN_FREE_FAILURES", "LOGIN_FREE_FAILURES_SHARED", "LOGIN_MAX_WAIT_MINUTES",
+                 "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        if settings[name] < 1:
+            raise SettingsError(f"HEALTHREC_{name} must be at least 1")
     profile = settings["PASSWORD_PROFILE"]
     if profile not in PASSWORD_PROFILES:
         raise SettingsError(f"HEALTHREC_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "

@@ -178,3 +178,13 @@ def test_supervisor_requests_access_and_reads_under_the_grant_on_a_phone(web, ta
     printed = db.audit.find({"action": "archive.print", "actor": "sup", "archive_id": archive_id})
     assert sorted(entry["detail"]["form"] for entry in printed if entry["grant"] == request_id) == \
         ["basic_info", "cover"]
+
+
+def test_the_api_browser_runs_under_the_pages_content_policy(web, tab):
+    refused = []
+    tab.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+           else None)
+    tab.goto(web + "/api/docs")
+    expect(tab.locator(".swagger-ui .info .title")).to_contain_text("healthrec")
+    expect(tab.get_by_text("/api/v1/archives/{archive_id}", exact=True).first).to_be_visible()
+    assert refused == []

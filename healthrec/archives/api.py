@@ -19,13 +19,6 @@ blp = Blueprint("archives", __name__, url_prefix="/api/v1/archives",
                 description="Resident health archives (居民健康档案)")
 
 
-@blp.after_request
-def no_store(response):
-    # Archives are personal health data: no browser or proxy keeps a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def etag(archive):
     return f'"{archive["id"]}.{archive["version"]}"'
 

@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import math
 import re
 import secrets
 from datetime import timedelta
@@ -180,6 +181,12 @@ def active_user(username):
     return User(doc)
 
 
+def end_sessions(user):
+    """Sign `user` out of every web session: each carries the version it began under."""
+    get_db().users.update_one({"_id": user.username}, {"$set": {"session_version": user.session_version + 1}})
+    record(user, "auth.logout")
+
+
 def load_user(user_id, ip=None):
     """Session loader: the id carries the session version (see User.get_id)."""
     username, _, version = (user_id or "").partition(":")
@@ -189,25 +196,44 @@ def load_user(user_id, ip=None):
     return User(doc, ip)
 
 
+def _wait(failures, free, at):
+    """Seconds still to wait after `failures` (newest first) when `free` are allowed
+    without one: a second after the last free one, doubling with each one more."""
+    if len(failures) < free:
+        return 0
+    cap = current_app.config["LOGIN_MAX_WAIT_MINUTES"] * 60
+    wait = min(2 ** (len(failures) - free), cap)
+    return (failures[0]["at"] + timedelta(seconds=wait) - at).total_seconds()
+
+
 def _throttle(username, ip):
-    """Refuse before checking the password while an account or address is locked; the
-    account's failed logins within the lock window."""
+    """Refuse, before the password is checked, a client that must still wait; the
+    failures of this account from this address (forgotten at its next success).
+
+    The waits grow with the failures of the account from this address, of the address
+    (trying many accounts) and of the account from every address (many addresses trying
+    it). The last counts only for an address that has itself failed on the account, so
+    its owner's correct password from anywhere else is never refused.
+    """
     db, cfg, at = get_db(), current_app.config, now()
-    window = timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-    recent = list(db.login_failures.find(
-        {"username": username, "at": {"$gt": at - window}}, {"at": 1}
-    ).sort("at", -1).limit(cfg["LOGIN_MAX_FAILURES"]))
-    if len(recent) >= cfg["LOGIN_MAX_FAILURES"]:
-        wait = (recent[-1]["at"] + window - at).total_seconds()
-        raise TooManyRequests(
-            f"Too many failed logins for this account; try again in {int(wait // 60) + 1} minutes.",
-            retry_after=max(wait, 1))
-    by_ip = db.login_failures.count_documents(
-        {"ip": ip, "at": {"$gt": at - timedelta(minutes=1)}})
-    if by_ip >= cfg["LOGIN_IP_FAILURES_PER_MINUTE"]:
-        raise TooManyRequests("Too many failed logins from this address; wait a minute.",
-                              retry_after=60)
-    return len(recent)
+    since = at - timedelta(minutes=cfg["LOGIN_MAX_WAIT_MINUTES"])
+    free, shared = cfg["LOGIN_FREE_FAILURES"], cfg["LOGIN_FREE_FAILURES_SHARED"]
+
+    def newest(query, free):
+        # Past free + 20 failures the wait is longer than any cap: reading more changes nothing.
+        return list(db.login_failures.find({**query, "at": {"$gt": since}}, {"at": 1})
+                    .sort("at", -1).limit(free + 20))
+
+    mine = newest({"username": username, "ip": ip}, free)
+    waits = [_wait(mine, free, at), _wait(newest({"ip": ip}, shared), shared, at)]
+    if mine:
+        waits.append(_wait(newest({"username": username}, shared), shared, at))
+    wait = max(waits)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise TooManyRequests(f"Too many wrong passwords: wait {seconds} seconds, then try again.",
+                              retry_after=seconds)
+    return mine
 
 
 def prune_login_failures(before):
@@ -234,8 +260,8 @@ def authenticate(username, password, ip):
         db.login_failures.insert_one({"username": username, "ip": ip, "at": now()})
         record(actor, "auth.login", outcome="denied", detail={"username": username})
         raise Unauthorized(BAD_LOGIN)
-    if failures:  # older ones no longer count, and `flask prune` drops them
-        db.login_failures.delete_many({"username": username})
+    if failures:  # this client's own typos; others' failures on the account still count
+        db.login_failures.delete_many({"username": username, "ip": ip})
     if hasher.check_needs_rehash(doc["password"]):  # made under another profile or older parameters
         db.users.update_one({"_id": username}, {"$set": {"password": hasher.hash(password)}})
     record(actor, "auth.login")

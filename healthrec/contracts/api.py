@@ -25,13 +25,6 @@ blp = Blueprint("contracts", __name__, url_prefix="/api/v1",
                 description="Family-doctor teams and contracts (家庭医生签约)")
 
 
-@blp.after_request
-def no_store(response):
-    # Contracts name residents and what they are treated for.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def with_etag(team, status=200):
     return team, status, {"ETag": f'"{team["id"]}.{team["version"]}"'}
 

@@ -32,13 +32,6 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type":
                    "description": "a repeat with the same key and body returns what the first one made"}
 
 
-@blp.after_request
-def no_store(response):
-    # Health records: no browser or proxy keeps a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blp.route("/archives/<archive_id>/records", methods=["POST"])
 @blp.arguments(RecordBody)
 @blp.response(201, RecordVersion, description="The record created; 200 when an Idempotency-Key repeat "

@@ -103,12 +103,6 @@ def page_context():
     return {"signed_in_region": g.signed_in_region, "menu": MENUS.get(current_user.role, [])}
 
 
-def no_store(response):
-    # Pages show personal health data: no browser or proxy keeps a copy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def safe_next(target, default):
     """`target` when it is a path of this site, else `default`: never a redirect elsewhere."""
     if not target:

@@ -115,7 +115,7 @@ def access_step(request_id, step):
                 requests.revoke(current_user, request_id)
         except Invalid as error:
             refused(error, form or Form(ConsentIn()))
-        except (Conflict, Forbidden) as error:
+        except Conflict as error:
             flash(message(error), "error")
         else:
             flash(_("Saved."), "success")
@@ -178,7 +178,7 @@ def acknowledge(opening_id):
     if data is not None:
         try:
             break_glass.acknowledge(current_user, opening_id, data.get("note"))
-        except (Conflict, Forbidden) as error:
+        except Conflict as error:
             flash(message(error), "error")
         else:
             flash(_("The emergency opening was reviewed."), "success")
@@ -199,7 +199,7 @@ def referrals():
 def receive(archive_id, record_id):
     try:
         writes.receive_referral(current_user, archive_id, record_id)
-    except (Conflict, Forbidden) as error:
+    except Conflict as error:
         flash(message(error), "error")
     else:
         flash(_("The referral was received."), "success")

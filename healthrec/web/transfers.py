@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from healthrec.auth import roles
 from healthrec.clock import today
 from healthrec.custody import transfers
-from healthrec.errors import Conflict, Forbidden, Invalid, NotFound
+from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.web.pages import Form, message, page_number, refused, render
 from schemas.custody import STATUSES, TransferDecision, TransferIn
 
@@ -51,7 +51,7 @@ def decide(transfer_id):
             transfers.decide(current_user, transfer_id, data["decision"], data.get("note"))
         except Invalid as error:
             refused(error, form)
-        except (Conflict, Forbidden, NotFound) as error:
+        except Conflict as error:
             flash(message(error), "error")
         else:
             flash(_("Saved."), "success")
@@ -83,7 +83,7 @@ def ask(archive_id):
                 transfers.request_transfer(current_user, archive_id, **data)
             except Invalid as error:
                 refused(error, form)
-            except (Conflict, Forbidden, NotFound) as error:
+            except (Conflict, NotFound) as error:
                 flash(message(error), "error")
             else:
                 flash(_("The transfer was asked for; the township that manages the archive decides."), "success")

@@ -2,9 +2,9 @@
 search, the language switch; the archive pages (`archives`) and the township health
 centre's work (`township`) hang below this blueprint."""
 
-from flask import Blueprint, flash, make_response, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from healthrec.access import break_glass, requests
@@ -17,7 +17,7 @@ from healthrec.extensions import LANGUAGES, login_manager
 from healthrec.records import urgent as urgent_cases
 from healthrec.records import worklists
 from healthrec.records.alerts import URGENT
-from healthrec.web import admin, prints, township, transfers
+from healthrec.web import admin, prints, sessions, township, transfers
 from healthrec.web import archives as archive_pages
 from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
@@ -26,7 +26,6 @@ from healthrec.web.pages import (
     archive_label,
     consent_label,
     due_reason,
-    no_store,
     page_context,
     page_number,
     region_name,
@@ -45,7 +44,6 @@ bp.register_blueprint(prints.bp)
 bp.app_context_processor(page_context)
 for helper in (archive_label, consent_label, due_reason, local, localise, region_name):
     bp.add_app_template_global(helper)
-bp.after_request(no_store)
 
 # How many of each list the start page shows; the due list is paged.
 RECENT = 5
@@ -57,7 +55,7 @@ def sign_in_first():
     """To the sign-in page, and back to this page after it. A form sent after the session
     ended goes back to the page that showed the form."""
     back = request.full_path if request.method == "GET" else safe_next(request.referrer, url_for("web.home"))
-    flash(_("Please sign in to continue."), "warning")
+    flash(g.get("session_ended") or _("Please sign in to continue."), "warning")
     return redirect(url_for("web.login", next=safe_next(back.rstrip("?"), url_for("web.home"))))
 
 
@@ -75,23 +73,26 @@ def form_expired(error):
 def login():
     form = LoginForm()
     target = safe_next(request.args.get("next"), url_for("web.home"))
+    status = 200
     if form.validate_on_submit():
         try:
             user = auth.authenticate(form.username.data, form.password.data, request.remote_addr)
         except Unauthorized:
             flash(_("Wrong username or password."), "error")
-        except TooManyRequests:
-            flash(_("Too many failed attempts; wait a while and try again."), "error")
+        except TooManyRequests as error:
+            status = 429
+            flash(_("Too many wrong passwords: wait %(seconds)s seconds, then try again.",
+                    seconds=error.headers["Retry-After"]), "error")
         else:
-            login_user(user)
+            sessions.begin(user)
             return redirect(target)
-    return render("login.html", form=form)
+    return render("login.html", status, form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    sessions.end(current_user)
     return redirect(url_for("web.login"))
 
 
@@ -164,5 +165,6 @@ def search():
 def language(code):
     response = make_response(redirect(safe_next(request.referrer, url_for("web.home"))))
     if code in LANGUAGES:
-        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
