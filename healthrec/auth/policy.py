@@ -5,10 +5,15 @@ from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
 
+def check_admin(actor):
+    """`actor` may open the administrators' pages (accounts, regions, keys)."""
+    if actor.role != roles.ADMIN:
+        raise Forbidden("These pages are for administrators.")
+
+
 def check_manage(actor, region):
     """`actor` may manage the accounts of `region`."""
-    if actor.role != roles.ADMIN:
-        raise Forbidden("User accounts are managed by administrators.")
+    check_admin(actor)
     if not region.startswith(actor.region):
         raise Forbidden(f"Region {region} is outside your region {actor.region}; manage accounts within it.")
 

@@ -81,6 +81,12 @@ def new_password():
     return "-".join(groups)
 
 
+def check_admin_pages(actor):
+    """Refuse, audited, anyone but an administrator the administrators' pages."""
+    with refusals(actor, "admin.pages", region=actor.region):
+        policy.check_admin(actor)
+
+
 def create_user(username, role, region, password, name=None, actor=None):
     """A new account; `actor` is the administrator making it on a page (None: an operator's command)."""
     if actor is not None:

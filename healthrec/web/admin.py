@@ -18,6 +18,13 @@ from schemas.auth import ROLE_LABELS, UserIn
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.before_request
+@login_required
+def administrators_only():
+    """Anyone but an administrator is refused (403, audited) before a page or form is shown."""
+    auth.check_admin_pages(current_user)
+
+
 @bp.get("/users")
 @login_required
 def users():
@@ -57,11 +64,7 @@ def user(username):
 @login_required
 def reset_password(username):
     password = auth.new_password()
-    try:
-        auth.reset_password(username, password, actor=current_user)
-    except Forbidden as error:
-        flash(message(error), "error")
-        return redirect(url_for(".user", username=username))
+    auth.reset_password(username, password, actor=current_user)
     return password_page(auth.account(current_user, username), password, created=False)
 
 
@@ -74,12 +77,8 @@ def password_page(account, password, created):
 @bp.post("/users/<username>/disable")
 @login_required
 def disable(username):
-    try:
-        auth.disable_user(username, actor=current_user)
-    except Forbidden as error:
-        flash(message(error), "error")
-    else:
-        flash(_("%(user)s can no longer sign in; their sessions and tokens have ended.", user=username), "success")
+    auth.disable_user(username, actor=current_user)
+    flash(_("%(user)s can no longer sign in; their sessions and tokens have ended.", user=username), "success")
     return redirect(url_for(".user", username=username))
 
 
