@@ -5,11 +5,12 @@ import gzip
 import json
 import stat
 
+import bson
 import pytest
 
 from healthrec import crypto
 from healthrec.db import client_for
-from tests.factories import checkup, granted, hypertension, make_archive, make_record, restarted, timeline
+from tests.factories import TOWNSHIP, checkup, granted, hypertension, make_archive, make_record, restarted, timeline
 
 
 def counts(db):
@@ -129,3 +130,34 @@ def test_a_folder_without_a_manifest_is_not_a_dump(app, runner, db, tmp_path):
     assert result.exit_code == 1
     assert "has no manifest.json" in result.output
     assert counts(db) == {}
+
+
+def test_entries_appended_while_the_trail_is_read_keep_the_chains_whole(app, runner, county, tmp_path, monkeypatch):
+    # The service goes on writing while the audit trail is dumped: a chain's head moves
+    # past the entries read, and the dump must hold every entry up to it.
+    from healthrec.audit.log import record
+    from healthrec.backup import service
+
+    add = service.File.add
+
+    def add_while_serving(self, doc):
+        if self.path.name == "audit.bson.gz" and self.count == 0:
+            for _ in range(40):
+                record(None, "archive.read", archive_id=county[0][0])
+        add(self, doc)
+
+    monkeypatch.setattr(service.File, "add", add_while_serving)
+    folder = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "dump", str(folder)]).exit_code == 0
+    monkeypatch.undo()
+    heads = {doc["_id"]: doc["seq"] for doc in bson.decode_all(gzip.decompress((folder / "audit_heads.bson.gz")
+                                                                              .read_bytes()))}
+    entries = bson.decode_all(gzip.decompress((folder / "audit.bson.gz").read_bytes()))
+    township = [entry["seq"] for entry in entries if entry["chain"] == TOWNSHIP]
+    assert heads[TOWNSHIP] >= 40
+    assert sorted(township) == list(range(1, max(township) + 1)) and max(township) >= heads[TOWNSHIP]
+
+    wipe(app)
+    assert runner.invoke(args=["backup", "restore", str(folder)]).exit_code == 0
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
