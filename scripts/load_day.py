@@ -116,7 +116,7 @@ class VillageDoctor(Person):
                 created("archives", archive)
                 self.archives.append(archive)
                 self.made.append((archive, body["name"]))
-            elif response.status_code == 409 and "existing_id" in response.text:
+            elif response.status_code == 409 and "already" in response.json().get("detail", ""):
                 response.success()  # a random ID card drawn twice: the one-archive-per-card rule at work
             else:
                 response.failure(f"{response.status_code} {response.text[:200]}")
