@@ -1,4 +1,4 @@
-"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|custody|prune ...`."""
+"""Operator commands: `flask users|regions|demo|indexes|archives|keys|audit|custody|prune|backup ...`."""
 
 import sys
 from datetime import timedelta
@@ -11,6 +11,7 @@ from healthrec.archives.cli import archives
 from healthrec.audit.cli import audit_cli
 from healthrec.auth import service as auth
 from healthrec.auth.roles import ROLES
+from healthrec.backup.cli import backup_cli
 from healthrec.clock import now
 from healthrec.custody.cli import custody_cli
 from healthrec.db import ensure_indexes, get_db
@@ -147,4 +148,4 @@ def indexes_create():
     click.echo("Indexes are in place.")
 
 
-commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli, custody_cli, prune]
+commands = [users, regions_cli, demo_cli, indexes, keys, archives, audit_cli, custody_cli, prune, backup_cli]

@@ -141,7 +141,15 @@ def client_for(uri):
         client = _clients.get(uri)
         if client is None:
             # Short server selection: /readyz and callers learn quickly that it is down.
-            client = MongoClient(uri, serverSelectionTimeoutMS=3000, tz_aware=True)
+            # A write is acknowledged once a majority of the replica set has it, so a
+            # failover never rolls back what a client was told was saved (a standalone
+            # server, FerretDB included, takes "majority" as its own acknowledgement).
+            # After a failover pymongo retries a single-document write once, and the server
+            # knows a retry of a write it applied. Multi-document updates are not retried:
+            # the request fails (503) and is repeated, and they are `$set`s that land the
+            # same way twice (docs/operating.md).
+            client = MongoClient(uri, serverSelectionTimeoutMS=3000, tz_aware=True, w="majority",
+                                 retryWrites=True)
             _clients[uri] = client
         return client
 

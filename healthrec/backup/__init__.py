@@ -1,0 +1,1 @@
+"""Backups: `flask backup dump|restore` (docs/operating.md)."""
