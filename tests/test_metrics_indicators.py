@@ -393,12 +393,15 @@ def test_each_user_sees_the_figures_of_their_own_scope(client, db, people, login
 @pytest.mark.parametrize("query, field", [
     ({"region": "41142"}, "region"),
     ({"as_of": "2026-02-30"}, "as_of"),
-    ({"as_of": (today() + timedelta(days=1)).isoformat()}, "as_of"),
+    ({"as_of": "tomorrow"}, "as_of"),
     ({"period": "26"}, "period"),
     ({"period": "2026-07-01/2026-06-30"}, "period"),
     ({"format": "pdf"}, "format"),
 ])
 def test_a_bad_question_is_a_clear_422(client, people, query, field):
+    # Tomorrow as the test runs, not as it was collected: a run may cross midnight.
+    if query.get("as_of") == "tomorrow":
+        query = {"as_of": (today() + timedelta(days=1)).isoformat()}
     response = client.get("/api/v1/metrics/coverage", query_string={"region": COUNTY, **query},
                           headers=people["sup"])
     assert response.status_code == 422
