@@ -27,6 +27,7 @@ MENUS = {
         ("web.home", _l("Home")), ("web.archives.new", _l("New archive")),
         ("web.township.access_requests", _l("Access requests")), ("web.township.referrals", _l("Referrals")),
         ("web.transfers.inbox", _l("Transfers")),
+        ("web.dashboard.dashboard", _l("Indicators")),
     ],
     roles.TOWNSHIP_STAFF: [
         ("web.home", _l("Home")), ("web.township.review", _l("Review")),
@@ -35,8 +36,11 @@ MENUS = {
         ("web.township.referrals", _l("Referrals")), ("web.transfers.inbox", _l("Transfers")),
         ("web.township.audit_trail", _l("Audit trail")),
         ("web.archives.new", _l("New archive")),
+        ("web.dashboard.dashboard", _l("Indicators")), ("web.samples.samples_list", _l("Verification samples")),
     ],
-    roles.SUPERVISOR: [("web.home", _l("Home")), ("web.township.access_requests", _l("Access requests"))],
+    roles.SUPERVISOR: [("web.home", _l("Home")), ("web.township.access_requests", _l("Access requests")),
+                       ("web.dashboard.dashboard", _l("Indicators")),
+                       ("web.samples.samples_list", _l("Verification samples"))],
     roles.ADMIN: [("web.home", _l("Home"))],
 }
 

@@ -18,7 +18,7 @@ from healthrec.records import urgent as urgent_cases
 from healthrec.records import worklists
 from healthrec.records.alerts import URGENT
 from healthrec.web import archives as archive_pages
-from healthrec.web import township, transfers
+from healthrec.web import dashboard, samples, township, transfers
 from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
 from healthrec.web.pages import (
@@ -40,6 +40,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 bp.register_blueprint(archive_pages.bp)
 bp.register_blueprint(township.bp)
 bp.register_blueprint(transfers.bp)
+bp.register_blueprint(dashboard.bp)
+bp.register_blueprint(samples.bp)
 bp.app_context_processor(page_context)
 for helper in (archive_label, consent_label, due_reason, local, localise, region_name):
     bp.add_app_template_global(helper)
