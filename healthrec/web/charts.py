@@ -2,7 +2,7 @@
 the chart needs no script and prints as it shows: the geometry is worked out here, the
 drawing is templates/dashboard/_chart.html.
 
-The chart is as wide as a phone (360 units) and scales with the page. Each region one
+The chart is as wide as a phone's column (320 units) and scales with the page. Each region one
 level down gets a bar per part (urban, rural) for a township or wider region, one bar for
 a village; the target is a mark across the bar, and the verdict is written beside it, so
 met or missed never rests on colour alone.
@@ -10,8 +10,8 @@ met or missed never rests on colour alone.
 
 from dataclasses import dataclass
 
-WIDTH = 360
-LEFT, BAR_WIDTH = 4, 236
+WIDTH = 320
+LEFT, BAR_WIDTH = 12, 220
 TOP = 22  # room for the scale
 ROW = 44  # a label line, then the bar
 BAR = 14

@@ -21,8 +21,9 @@ QUERY = ("region", "as_of", "period")
 
 
 def query_form():
-    region = request.args.get("region", "").strip()
-    return Form(CoverageQuery(only=QUERY), hidden={"region": region} if region else {})
+    # The region is chosen by following the table's links; the form keeps it.
+    region = request.args.get("region", "").strip() or current_user.region
+    return Form(CoverageQuery(only=QUERY), hidden={"region": region})
 
 
 def figures():
