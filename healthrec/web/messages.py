@@ -31,6 +31,7 @@ PATTERNS = [
     (r"Not a valid integer\.", _l("Enter a whole number.")),
     (r"Not a valid number\.", _l("Enter a number.")),
     (r"Not a valid date\.", _l("Enter a date as year-month-day, e.g. 2026-03-01.")),
+    (r"Not a valid boolean\.", _l("Answer yes or no.")),
     (r"Field may not be null\.", _l("Required: fill this in.")),
     (r"Unknown field\.", _l("This field is not part of the form.")),
     (r"Must be one of: .*\.", _l("Choose one of the options given.")),
