@@ -237,7 +237,7 @@ def test_supervisor_follows_the_indicators_and_checks_a_sample(web, tab, client,
     workbook = tmp_path / downloaded.value.suggested_filename
     assert workbook.name == f"coverage-411423-{today().isoformat()}.xlsx"
     downloaded.value.save_as(workbook)
-    sheet = load_workbook(workbook).active
+    sheet = load_workbook(workbook)["建档指标"]
     header, *lines = [list(row) for row in sheet.iter_rows(values_only=True)]
     whole = {line[header.index("地区代码")]: dict(zip(header, line, strict=True)) for line in lines
              if line[header.index("范围")] == "合计"}
