@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from healthrec.clock import today
+from healthrec.web.charts import BAR_WIDTH, LEFT, coverage_chart
 from tests import factories
 from tests.factories import COUNTY, PASSWORD, TOWNSHIP, URBAN_TOWNSHIP, VILLAGE, draw_sample, make_archive
 
@@ -195,3 +196,16 @@ def test_a_sample_from_the_api_shows_its_progress_in_the_list(client, people):
     listed = client.get("/api/v1/metrics/samples", headers=people["sup"]).get_json()
     assert listed["items"][0]["progress"] == {"checked": 1, "qualified": 1, "authentic": 1, "qualified_rate": 100.0,
                                               "authenticity_rate": 100.0}
+
+
+def test_the_chart_stretches_its_scale_for_coverage_beyond_the_population():
+    """More archives than residents (a population figure out of date) still fits the chart."""
+    village = {"region": VILLAGE, "name": "柳河村", "urban": None, "rural": None}
+    table = {"children": [{**village, "coverage_rate": 120.0, "target": {"rate": 30, "met": True}},
+                          {**village, "name": None, "coverage_rate": None, "target": {"rate": None, "met": None}}]}
+    chart = coverage_chart(table)
+    assert [percent for _x, percent in chart.ticks] == [0, 25, 50, 75, 100, 125]
+    full, empty = chart.bars
+    assert full.width == pytest.approx(BAR_WIDTH * 120 / 125) and full.met is True
+    assert full.target_x == pytest.approx(LEFT + BAR_WIDTH * 30 / 125)
+    assert (empty.name, empty.width, empty.target_x) == (VILLAGE, 0, None)

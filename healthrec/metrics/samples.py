@@ -123,7 +123,8 @@ def get_sample(user, sample_id):
 
 
 def list_samples(user, status=None, page=1, per_page=None):
-    """Samples the user checks or drew, newest first; `status` open, expired or closed."""
+    """Samples the user checks or drew, newest first, each with its progress; `status` open,
+    expired or closed."""
     query: dict = {"$or": [{"checkers": user.username}, {"created_by": user.username}]}
     day = today().isoformat()
     if status == "open":
