@@ -75,11 +75,13 @@ def test_the_day_and_period_travel_with_the_drill_down(county):
 
 
 @pytest.mark.parametrize("query,field,words", [
-    ({"as_of": (today() + timedelta(days=1)).isoformat()}, "as_of", "不能晚于今天"),
+    ({"as_of": "tomorrow"}, "as_of", "不能晚于今天"),
     ({"period": "去年"}, "period", "2026-01-01/2026-06-30"),
     ({"as_of": "2026-02-30"}, "as_of", "年-月-日"),
 ])
 def test_a_bad_query_is_refused_in_chinese(county, db, query, field, words):
+    if query.get("as_of") == "tomorrow":  # the day the test runs, which may not be the day it was collected
+        query = {"as_of": (today() + timedelta(days=1)).isoformat()}
     response = county.get("/dashboard", query_string=query)
     assert response.status_code == 400
     assert words in error_next_to(response.get_data(as_text=True), field)
