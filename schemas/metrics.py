@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import ArchiveId
@@ -12,7 +13,7 @@ REGION = validate.Regexp(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$", error=(
     "Give a region code: 12 digits (village), 9 (township), 6 (county), or 4 or 2 (prefecture, province)."))
 PERIOD = re.compile(r"^(\d{4})$|^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
 PERIOD_HELP = "Give a year (2026) or a first and last day joined by a slash (2026-01-01/2026-06-30)."
-METHODS = ("phone", "logic", "home_visit")
+METHODS = {"phone": _l("Phone call"), "logic": _l("Logic check"), "home_visit": _l("Home visit in person")}
 SAMPLE_STATUSES = ("open", "expired", "closed")
 
 
@@ -37,9 +38,12 @@ class Period(fields.String):
 
 
 class CoverageQuery(Schema):
-    region = fields.String(validate=REGION, metadata={"description": "default: your own region"})
-    as_of = fields.Date(metadata={"description": "the day the figures are for (default today, China time)"})
-    period = Period(metadata={"description": "when sample results count: a year (2026) or first/last day "
+    region = fields.String(validate=REGION, metadata={"label": _l("Region code"),
+                                                      "description": "default: your own region"})
+    as_of = fields.Date(metadata={"label": _l("Figures as of"),
+                                  "description": "the day the figures are for (default today, China time)"})
+    period = Period(metadata={"label": _l("Assessment period (a year, or first/last day)"),
+                              "description": "when sample results count: a year (2026) or first/last day "
                                              "(2026-01-01/2026-06-30); default 1 January of as_of's year "
                                              "to as_of"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx", "csv")),
@@ -119,28 +123,33 @@ class Coverage(RegionFigures):
 
 
 class SampleIn(Schema):
-    region = fields.String(required=True, validate=REGION)
+    region = fields.String(required=True, validate=REGION, metadata={"label": _l("Region code")})
     size = fields.Integer(required=True, strict=True, validate=validate.Range(
-        min=1, max=1000, error="Must be between 1 and 1000 archives."))
+        min=1, max=1000, error="Must be between 1 and 1000 archives."), metadata={"label": _l("Archives to draw")})
     seed = fields.Integer(strict=True, validate=validate.Range(min=0, max=2**53 - 1, error=(
         "Must be a whole number from 0 to 9007199254740991.")), metadata={
         "description": "repeats a draw; default a random one, answered and kept with the sample"})
     checkers = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
                            validate=validate.Length(min=1, max=20), metadata={
+        "label": _l("Checkers (usernames; default yourself)"),
         "description": "usernames of supervisors or township staff of the county; default yourself"})
-    due = fields.Date(metadata={"description": "the last day checkers may read and record; default and at "
+    due = fields.Date(metadata={"label": _l("Last day of checking"),
+                                "description": "the last day checkers may read and record; default and at "
                                                "most HEALTHREC_ACCESS_MAX_DAYS days away"})
 
 
 class ResultIn(Schema):
-    archive_id = ArchiveId(required=True)
-    qualified = fields.Boolean(required=True)
+    archive_id = ArchiveId(required=True, metadata={"label": _l("Archive code")})
+    qualified = fields.Boolean(required=True, metadata={"label": _l("Qualified")})
     missing = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
                           load_default=list, validate=validate.Length(max=30),
-                          metadata={"description": "what an unqualified archive lacks"})
-    authentic = fields.Boolean(required=True)
-    method = fields.String(required=True, validate=validate.OneOf(METHODS), metadata={"enum": list(METHODS)})
-    note = fields.String(validate=validate.Length(max=2000), metadata={"description": "stored encrypted"})
+                          metadata={"label": _l("What it lacks (when not qualified)"),
+                                    "description": "what an unqualified archive lacks"})
+    authentic = fields.Boolean(required=True, metadata={"label": _l("True")})
+    method = fields.String(required=True, validate=validate.OneOf(list(METHODS)),
+                           metadata={"enum": list(METHODS), "label": _l("Verified by"), "labels": METHODS})
+    note = fields.String(validate=validate.Length(max=2000), metadata={"label": _l("Note"),
+                                                                        "description": "stored encrypted"})
 
     @validates_schema
     def missing_agrees(self, data, **kwargs):
@@ -170,6 +179,14 @@ class Frame(Schema):
     sha256 = fields.String(metadata={"description": "over their codes in ascending order, one per line"})
 
 
+class Progress(Schema):
+    checked = fields.Integer(metadata={"description": "drawn archives with a result"})
+    qualified = fields.Integer()
+    authentic = fields.Integer()
+    qualified_rate = fields.Float(allow_none=True, metadata={"description": "qualified / checked, %"})
+    authenticity_rate = fields.Float(allow_none=True, metadata={"description": "authentic / checked, %"})
+
+
 class Sample(Schema):
     id = fields.String()
     region = fields.String()
@@ -185,6 +202,7 @@ class Sample(Schema):
     closed_by = fields.String()
     closed_at = fields.DateTime()
     results = fields.List(fields.Nested(Result))
+    progress = fields.Nested(Progress, metadata={"description": "the results so far, counted"})
 
 
 class SampleQuery(PageQuery):
@@ -192,4 +210,4 @@ class SampleQuery(PageQuery):
 
 
 class SampleList(Page):
-    items = fields.List(fields.Nested(Sample), metadata={"description": "without their results"})
+    items = fields.List(fields.Nested(Sample), metadata={"description": "without their results, with their progress"})

@@ -5,9 +5,11 @@ township health centre on a desktop screen, and a county supervisor on a phone a
 access, reading under the grant and printing the archive's forms; a screenshot of each
 journey is saved under test-artifacts/."""
 
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from healthrec.clock import local
+from healthrec import demo
+from healthrec.clock import local, today
 from tests import factories
 from tests.browser import CJK, PHONE, fits, no_javascript, screenshot, sign_in
 from tests.factories import VILLAGE, pdf_text
@@ -188,3 +190,75 @@ def test_the_api_browser_runs_under_the_pages_content_policy(web, tab):
     expect(tab.locator(".swagger-ui .info .title")).to_contain_text("healthrec")
     expect(tab.get_by_text("/api/v1/archives/{archive_id}", exact=True).first).to_be_visible()
     assert refused == []
+
+
+def test_supervisor_follows_the_indicators_and_checks_a_sample(web, tab, client, db, tmp_path):
+    """The demo county's supervisor on a phone: the townships against their targets, down
+    to a village, the Excel file, and a verification sample drawn and checked."""
+    db.regions.delete_many({})  # the demo county goes into an empty database
+    demo.seed()
+    for _made in demo.residents(60):
+        pass
+    tab.set_viewport_size(PHONE)
+    tab.goto(web)
+    tab.get_by_label("用户名").fill("supervisor")
+    tab.get_by_label("密码").fill(demo.PASSWORD)
+    tab.get_by_role("button", name="登录").click()
+
+    tab.get_by_role("navigation", name="主菜单").get_by_role("link", name="建档指标").click()
+    expect(tab.locator("h1")).to_have_text("建档指标 · 宁安县")
+    table = tab.locator("table.figures")
+    for _segment, township, _kind, _villages in demo.TOWNSHIPS:
+        row = table.locator("tr.region", has=tab.get_by_role("link", name=township, exact=True))
+        expect(row).to_contain_text("未达标")  # 60 archives in a county of tens of thousands
+        expect(tab.locator("svg.chart")).to_contain_text(township)
+    assert fits(tab, PHONE["width"])
+    box = tab.locator(".scroll").first
+    assert box.evaluate("element => element.scrollWidth > element.clientWidth"), "the table does not scroll in its box"
+    screenshot(tab, "supervisor-dashboard")
+
+    table.get_by_role("link", name="柳河镇", exact=True).click()
+    expect(tab.locator("h1")).to_have_text("建档指标 · 柳河镇")
+    tab.locator("table.figures").get_by_role("link", name="柳河村", exact=True).click()
+    expect(tab.locator("h1")).to_have_text("建档指标 · 柳河村")
+    tab.locator(".trail").get_by_role("link", name="宁安县").click()
+    expect(tab.locator("h1")).to_have_text("建档指标 · 宁安县")
+
+    with tab.expect_download() as downloaded:
+        tab.get_by_role("link", name="Excel (.xlsx)").click()
+    workbook = tmp_path / downloaded.value.suggested_filename
+    assert workbook.name == f"coverage-411423-{today().isoformat()}.xlsx"
+    downloaded.value.save_as(workbook)
+    sheet = load_workbook(workbook)["建档指标"]
+    header, *lines = [list(row) for row in sheet.iter_rows(values_only=True)]
+    whole = {line[header.index("地区代码")]: dict(zip(header, line, strict=True)) for line in lines
+             if line[header.index("范围")] == "合计"}
+    api = factories.coverage(client, factories.bearer(client, "supervisor", demo.PASSWORD))
+    assert set(whole) == {api["region"], *(child["region"] for child in api["children"])}
+    for figures in (api, *api["children"]):
+        line = whole[figures["region"]]
+        assert (line["常住人口"], line["建档数"], line["建档率(%)"], line["使用率(%)"]) == (
+            figures["population"], figures["archived"], figures["coverage_rate"], figures["usage_rate"])
+
+    tab.get_by_role("navigation", name="主菜单").get_by_role("link", name="抽查核实").click()
+    tab.get_by_role("link", name="抽取样本").click()
+    tab.get_by_label("地区代码").fill("411423101")
+    tab.get_by_label("抽取份数").fill("2")
+    tab.get_by_role("button", name="抽取").click()
+    expect(tab.locator(".flash.success")).to_contain_text("抽取了 2 份档案")
+    expect(tab.locator("#progress")).to_contain_text("0 / 2")
+    drawn = tab.locator("#drawn > li").first
+    archive_id = drawn.get_by_role("link").first.inner_text()
+    drawn.get_by_role("link").first.click()  # the checker opens the drawn archive
+    expect(tab.locator("main")).to_contain_text(archive_id)
+    tab.go_back()
+    tab.locator("#drawn > li").first.get_by_role("link", name="登记核查结果").click()
+    tab.locator('input[name="qualified"][value="true"]').check()
+    tab.locator('input[name="authentic"][value="true"]').check()
+    tab.locator('input[name="method"][value="phone"]').check()
+    tab.get_by_role("button", name="登记核查结果").click()
+    expect(tab.locator(".flash.success")).to_contain_text("已登记")
+    expect(tab.locator("#progress")).to_contain_text("1 / 2")
+    assert db.audit.count_documents({"actor": "supervisor", "archive_id": archive_id, "action": "archive.read"}) == 1
+    assert fits(tab, PHONE["width"])
+    screenshot(tab, "supervisor-sample")

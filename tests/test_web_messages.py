@@ -12,6 +12,7 @@ from healthrec.errors import dotted
 from healthrec.ids import IdCardError, parse_id_card
 from healthrec.web.messages import PATTERNS, WORDS, localise
 from schemas.archives import ArchiveCreate, CloseRequest, ReviewRequest
+from schemas.metrics import CoverageQuery, ResultIn, SampleIn
 from schemas.records.registry import validate_record
 from tests import factories
 
@@ -57,6 +58,11 @@ BAD_ARCHIVE = {"village_code": "4114", "name": "", "sex": "x", "birth_date": "19
     (CloseRequest(), {"reason": "other", "date": "2026-01-01"}),
     (CloseRequest(), {"reason": "duplicate", "date": "2026-01-01"}),
     (ReviewRequest(), {"verdict": "needs_correction"}),
+    (CoverageQuery(), {"region": "4114231", "as_of": "2026-13-01", "period": "2026-06-30/2026-01-01"}),
+    (SampleIn(), {"region": "41", "size": 0, "checkers": [""], "due": "soon"}), (SampleIn(), {}),
+    (ResultIn(), {"archive_id": "1", "qualified": False, "authentic": "maybe", "method": "fax"}),
+    (ResultIn(), {"archive_id": factories.code(1), "qualified": True, "missing": ["电话"], "authentic": True,
+                  "method": "phone"}),
 ])
 def test_schema_messages_come_out_in_chinese(zh, schema, body):
     found = messages(schema, body)

@@ -10,11 +10,6 @@ from schemas.metrics import Coverage, CoverageQuery, Result, ResultIn, Sample, S
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
                 description="Indicators (建档率, 合格率, 使用率, 真实率) and verification samples")
 
-FILES = {
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exports.to_xlsx),
-    "csv": ("text/csv; charset=utf-8", exports.to_csv),
-}
-
 
 @blp.route("/coverage")
 @blp.arguments(CoverageQuery, location="query")
@@ -28,10 +23,9 @@ def coverage(query):
     table = indicators.coverage(current_user, query.get("region"), query.get("as_of"), query.get("period"))
     if query["format"] == "json":
         return table
-    mimetype, make = FILES[query["format"]]
-    name = f"coverage-{table['region']}-{table['as_of'].isoformat()}.{query['format']}"
-    return Response(make(table), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    mimetype, make = exports.FILES[query["format"]]
+    name = exports.filename(table, query["format"])
+    return Response(make(table), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/samples", methods=["POST"])

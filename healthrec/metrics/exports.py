@@ -102,3 +102,14 @@ def to_xlsx(table):
     sheet.set_column(3, 4, 14)
     book.close()
     return out.getvalue()
+
+
+# format: (media type, maker); the API and the dashboard offer the same files.
+FILES = {
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx),
+    "csv": ("text/csv; charset=utf-8", to_csv),
+}
+
+
+def filename(table, file_format):
+    return f"coverage-{table['region']}-{table['as_of'].isoformat()}.{file_format}"

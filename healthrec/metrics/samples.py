@@ -35,6 +35,7 @@ from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.metrics import policy
+from healthrec.metrics.rates import rate
 from healthrec.paging import page_of
 
 RESULTS = "sample_results"
@@ -122,7 +123,8 @@ def get_sample(user, sample_id):
 
 
 def list_samples(user, status=None, page=1, per_page=None):
-    """Samples the user checks or drew, newest first; `status` open, expired or closed."""
+    """Samples the user checks or drew, newest first, each with its progress; `status` open,
+    expired or closed."""
     query: dict = {"$or": [{"checkers": user.username}, {"created_by": user.username}]}
     day = today().isoformat()
     if status == "open":
@@ -131,8 +133,15 @@ def list_samples(user, status=None, page=1, per_page=None):
         query.update(status="open", due={"$lt": day})
     elif status:
         query["status"] = status
-    return page_of(get_db()[SAMPLES], query, [("created_at", -1), ("_id", -1)], page, per_page,
-                   lambda doc: present(doc, None))
+    listed = page_of(get_db()[SAMPLES], query, [("created_at", -1), ("_id", -1)], page, per_page,
+                     lambda doc: present(doc, None))
+    for item in listed["items"]:
+        # One equality-led count per sample on the page (docs/database.md), not an `$in`.
+        groups = get_db()[RESULTS].aggregate([
+            {"$match": {"sample": item["id"]}},
+            {"$group": {"_id": {"qualified": "$qualified", "authentic": "$authentic"}, "n": {"$sum": 1}}}])
+        item["progress"] = progress((row["_id"]["qualified"], row["_id"]["authentic"], row["n"]) for row in groups)
+    return listed
 
 
 def record_result(user, sample_id, archive_id, qualified, authentic, method, missing=(), note=None):
@@ -199,6 +208,17 @@ def tally(region, since, until):
     return counts
 
 
+def progress(groups):
+    """How far a sample has come, from its results as (qualified, authentic, how many):
+    checked, found qualified, found true, and the rates they give."""
+    counts: Counter = Counter()
+    for qualified, authentic, n in groups:
+        counts.update(checked=n, qualified=n * qualified, authentic=n * authentic)
+    return {"checked": counts["checked"], "qualified": counts["qualified"], "authentic": counts["authentic"],
+            "qualified_rate": rate(counts["qualified"], counts["checked"]),
+            "authenticity_rate": rate(counts["authentic"], counts["checked"])}
+
+
 def _note(result):
     return keyring().unseal(result["note"], result["_id"], "note") if result.get("note") else None
 
@@ -214,4 +234,5 @@ def present(doc, results):
               "due": date.fromisoformat(doc["due"]), "status": sample_status(doc, today())}
     if results is not None:
         sample["results"] = [present_result(result) for result in results]
+        sample["progress"] = progress((result["qualified"], result["authentic"], 1) for result in results)
     return sample

@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 # Longer texts than this get a text area.
 LONG_TEXT = 200
 # Radio buttons up to this many choices, a drop-down list beyond.
 FEW_CHOICES = 4
+# A question that must be answered yes or no: an unticked box could not say "no".
+YES_NO = [("true", _l("Yes")), ("false", _l("No"))]
 
 
 @dataclass
@@ -90,6 +93,10 @@ def widgets(schema, values=None, errors=None, prefix="", skip=(), none_known=())
 
 def widget(path, name, schema_field, value, errors, none_known):
     w = Widget("text", path, label_of(name, schema_field), schema_field.required, errors=errors.get(path, []))
+    if isinstance(schema_field, fields.List) and not isinstance(schema_field.inner, fields.Nested):
+        # A list drawn as one field shows its items' errors (`checkers.1`) next to it.
+        w.errors = w.errors + [message for key, messages in errors.items()
+                               if re.fullmatch(re.escape(path) + r"\.\d+", key) for message in messages]
     if path in none_known:
         w.none_known = value in ([], {})
     if isinstance(schema_field, fields.Nested):
@@ -109,6 +116,9 @@ def widget(path, name, schema_field, value, errors, none_known):
             w.choices = [(code, labels.get(code, text)) for code, text in inner_codes]
         else:
             w.kind, w.value = "lines", "\n".join(as_text(v) for v in value or [])
+    elif isinstance(schema_field, fields.Boolean) and schema_field.required:
+        w.kind, w.choices = "radios", YES_NO
+        w.value = "" if value is None else as_text(value).lower()
     elif isinstance(schema_field, fields.Boolean):
         w.kind, w.value = "checkbox", bool(value)
     elif (codes := codes_of(schema_field)) is not None:
@@ -163,7 +173,8 @@ def field_value(path, schema_field, form):
             return [code for code in form.getlist(path) if code]
         return [line.strip() for line in form.get(path, "").splitlines() if line.strip()]
     if isinstance(schema_field, fields.Boolean):
-        return True if form.get(path) else None
+        answer = form.get(path)
+        return False if answer == "false" else True if answer else None
     raw = form.get(path, "").strip()
     if raw and isinstance(schema_field, fields.Integer | fields.Float):
         return number(raw, schema_field)

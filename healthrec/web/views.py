@@ -17,7 +17,7 @@ from healthrec.extensions import LANGUAGES, login_manager
 from healthrec.records import urgent as urgent_cases
 from healthrec.records import worklists
 from healthrec.records.alerts import URGENT
-from healthrec.web import admin, prints, sessions, township, transfers
+from healthrec.web import admin, dashboard, prints, samples, sessions, township, transfers
 from healthrec.web import archives as archive_pages
 from healthrec.web.forms import LoginForm
 from healthrec.web.messages import localise
@@ -41,6 +41,8 @@ bp.register_blueprint(township.bp)
 bp.register_blueprint(transfers.bp)
 bp.register_blueprint(admin.bp)
 bp.register_blueprint(prints.bp)
+bp.register_blueprint(dashboard.bp)
+bp.register_blueprint(samples.bp)
 bp.app_context_processor(page_context)
 for helper in (archive_label, consent_label, due_reason, local, localise, region_name):
     bp.add_app_template_global(helper)
