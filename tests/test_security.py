@@ -228,6 +228,18 @@ EXPECTED = {
     "GET /archives/<archive_id>/basic-info.pdf": Expect(ok=CLINICIANS),
     "GET /archives/<archive_id>/disclosures.pdf": Expect(ok=STAFF | {"admin"}),
     "GET /access-requests/<request_id>.pdf": Expect(ok=CLINICIANS | {"sup"}),
+    # The indicators and verification samples.
+    "GET /dashboard": Expect(ok=EVERYONE - {"admin"}, listing=True),
+    "GET /dashboard.<any(xlsx, csv):file_format>": Expect(ok=EVERYONE - {"admin"}, listing=True,
+                                                         params={"file_format": "csv"}),
+    "GET /samples": Expect(ok=frozenset({"sup", "staff2"}), listing=True),
+    "GET /samples/new": Expect(ok=STAFF | {"sup"}, listing=True),
+    "POST /samples/new": Expect(ok=STAFF | {"sup"}, body=lambda w: {"region": TOWNSHIP, "size": "1"}),
+    "GET /samples/<sample_id>": Expect(ok=STAFF | {"sup"}),
+    "GET /samples/<sample_id>/archives/<archive_id>": Expect(ok=STAFF | {"sup"}),
+    "POST /samples/<sample_id>/archives/<archive_id>": Expect(ok=frozenset({"staff2"}), body=lambda w: {
+        "qualified": "true", "authentic": "true", "method": "phone"}),
+    "POST /samples/<sample_id>/close": Expect(ok=STAFF | {"sup"}, body=lambda w: {}),
     # The administrators' pages.
     "GET /admin/users": Expect(ok=ADMINS),
     "GET /admin/users/new": Expect(ok=ADMINS),

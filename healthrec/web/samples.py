@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from healthrec.errors import Conflict, Forbidden, Invalid, NotFound
+from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.metrics import samples
 from healthrec.metrics.policy import ASSESSORS
 from healthrec.web.pages import Form, message, page_number, refused, render
@@ -54,9 +54,6 @@ def draw():
                 sample = samples.draw(current_user, **data)
             except Invalid as error:
                 refused(error, form)
-            except Forbidden as error:
-                flash(message(error), "error")
-                status = 403
             else:
                 flash(_("%(num)d archives were drawn.", num=sample["size"]), "success")
                 return redirect(url_for(".sample", sample_id=sample["id"]))
@@ -92,9 +89,9 @@ def check(sample_id, archive_id):
                 samples.record_result(current_user, sample_id, **data)
             except Invalid as error:
                 refused(error, form)
-            except (Conflict, Forbidden) as error:
+            except Conflict as error:
                 flash(message(error), "error")
-                status = 409 if isinstance(error, Conflict) else 403
+                status = 409
             else:
                 flash(_("The result for archive %(id)s was recorded.", id=archive_id), "success")
                 return redirect(url_for(".sample", sample_id=sample_id))
@@ -108,7 +105,7 @@ def check(sample_id, archive_id):
 def close(sample_id):
     try:
         samples.close(current_user, sample_id)
-    except (Conflict, Forbidden) as error:
+    except Conflict as error:
         flash(message(error), "error")
     else:
         flash(_("The sample was closed; its checkers can no longer open its archives."), "success")
