@@ -88,6 +88,7 @@ def test_a_merger_moves_every_archive_and_the_counts_before_and_after_match(clie
     township = coverage(client, county["stone"])
     villages = {row["region"]: row["archived"] for row in township["children"]}
     assert (township["archived"], villages) == (5, {VILLAGE: 2, NEIGHBOUR: 2, STONE_VILLAGE: 1})
+    assert coverage(client, county["stone"], region=VILLAGE)["archived"] == 2  # its code names 柳河镇
     rows = {row["region"]: row["archived"] for row in coverage(client, people["sup"], region="411423")["children"]}
     assert rows[STONE_BRIDGE] == 5 and TOWNSHIP not in rows
     trail = client.get("/api/v1/audit", query_string={"per_page": 200}, headers=county["stone"]).get_json()

@@ -57,7 +57,7 @@ def coverage(user, region=None, as_of=None, period=None):
     (first day, last day) pair (default: 1 January of `as_of`'s year to `as_of`)."""
     region = region or user.region
     with refusals(user, "metrics.coverage", region=region):
-        policy.check_indicators(user, region)
+        policy.check_indicators(user, region, regions.custody_of(region) if len(region) > 6 else {})
     as_of = as_of or today()
     if as_of > today():
         message = f"as_of lies in the future; give today ({today().isoformat()}) or an earlier day."

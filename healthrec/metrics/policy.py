@@ -5,17 +5,20 @@ sees those of their own scope. Samples are drawn by those who assess (supervisor
 township health centre for its own villages), never by the village clinics assessed.
 """
 
+from healthrec.archives.custody import in_scope
 from healthrec.auth import roles
 from healthrec.errors import Forbidden
 
 ASSESSORS = (roles.SUPERVISOR, roles.TOWNSHIP_STAFF)
 
 
-def check_indicators(user, region):
+def check_indicators(user, region, custody):
+    """`custody`: the village, township and county of `region` now; after a merger a
+    village's township is the one it was handed to, whatever its code says."""
     if user.role == roles.ADMIN:
         raise Forbidden("Administrators manage users, regions and keys; indicators are for supervisors and "
                         "health staff.")
-    if not user.covers(region):
+    if not (in_scope(user.region, custody) if len(region) > 6 else user.covers(region)):
         raise Forbidden(f"Region {region} is outside your region {user.region}; ask for {user.region} or a "
                         "region within it.")
 
