@@ -25,6 +25,25 @@ def test_a_lone_surrogate_is_a_400_even_before_sign_in(client, db, body):
     assert db.login_failures.count_documents({}) == 0
 
 
+def test_a_nul_in_a_body_is_a_400_before_anything_is_looked_up(client, db):
+    response = post_raw(client, "/api/v1/auth/token", '{"username": "doc\\u0000tor", "password": "x"}')
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert "NUL character" in response.get_json()["detail"]
+    assert db.login_failures.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/archives?name=%E7%8E%8B%00",
+    "/api/v1/archives?%00=1",
+    "/api/v1/teams/%00",
+    "/api/v1/archives/41142310110%00/records",
+], ids=["query value", "query name", "path", "archive code"])
+def test_a_nul_in_the_address_is_a_400_saying_so(client, doctor, path):
+    response = client.get(path, headers=doctor)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert "NUL character" in response.get_json()["detail"]
+
+
 def test_deeply_nested_json_is_a_400(client, doctor):
     response = post_raw(client, "/api/v1/archives", "[" * 50_000 + "]" * 50_000, doctor)
     assert response.status_code == 400
