@@ -350,6 +350,7 @@ def test_the_workbook_and_the_csv_hold_the_same_numbers(client, county):
 
     csv_file = client.get("/api/v1/metrics/coverage", query_string={**query, "format": "csv"}, headers=county)
     assert csv_file.status_code == 200 and csv_file.mimetype == "text/csv"
+    assert csv_file.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once: a client may refuse two
     assert csv_file.data.startswith("\ufeff".encode())  # Excel reads the Chinese as UTF-8
     text_rows = [line.split(",") for line in csv_file.data.decode("utf-8-sig").splitlines()]
     assert text_rows[0] == header

@@ -15,12 +15,16 @@ FILES = {
     "csv": ("text/csv; charset=utf-8", exports.to_csv),
 }
 
+FILE = {"type": "string", "format": "binary"}
+
 
 @blp.route("/coverage")
 @blp.arguments(CoverageQuery, location="query")
 @blp.response(200, Coverage, description="The figures as JSON; with format=xlsx or csv the same table as an Excel "
                                          "workbook (application/vnd.openxmlformats-officedocument.spreadsheetml."
                                          "sheet) or a CSV (text/csv, UTF-8 with a byte-order mark)")
+@blp.alt_response(200, schema=FILE, content_type=FILES["xlsx"][0], success=True)
+@blp.alt_response(200, schema=FILE, content_type="text/csv", success=True)
 @blp.alt_response(403, description="Outside your region")
 @blp.alt_response(404, description="No such region")
 def coverage(query):
@@ -30,7 +34,7 @@ def coverage(query):
         return table
     mimetype, make = FILES[query["format"]]
     name = f"coverage-{table['region']}-{table['as_of'].isoformat()}.{query['format']}"
-    return Response(make(table), mimetype=mimetype,
+    return Response(make(table), content_type=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
