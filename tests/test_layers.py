@@ -22,6 +22,7 @@ SERVICES = {
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
     "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets", "healthrec.hints",
+    "healthrec.openapi",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
     "healthrec.regions.codes", "healthrec.regions.cache",
     "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",

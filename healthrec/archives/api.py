@@ -5,6 +5,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from healthrec.archives import service
+from healthrec.openapi import links
 from schemas.archives import (
     Archive,
     ArchiveChange,
@@ -48,11 +49,22 @@ def answer(archive, warnings=None, status=200):
     return archive, status, {"ETag": etag(archive)}
 
 
+# Where a new archive leads: reading and changing it, its records, consents and contracts.
+THE_ARCHIVE = {"archive_id": "$response.body#/id"}
+NEXT_STEPS = {
+    **{endpoint: THE_ARCHIVE for endpoint in (
+        "archives.get", "archives.close", "archives.review", "records.create", "records.create_batch",
+        "records.timeline", "access.consent_log", "contracts.archive_contracts", "audit.disclosures")},
+    "archives.change": {**THE_ARCHIVE, "header.If-Match": "$response.header.ETag"},
+}
+
+
 @blp.route("", methods=["POST"])
 @blp.arguments(ArchiveCreate)
 @blp.response(201, Archive)
 @blp.alt_response(409, description="The ID card already has an archive (`existing_id` when yours to see)")
 @blp.alt_response(422, description="Field errors, keyed by field")
+@blp.doc(**links(201, NEXT_STEPS))
 def create(body):
     """Create a resident's archive; its id is the village code and the next serial."""
     archive, warnings = service.create_archive(current_user, body)

@@ -48,6 +48,7 @@ def create_team(body):
 @blp.route("/teams", methods=["GET"])
 @blp.arguments(TeamQuery, location="query")
 @blp.response(200, TeamList)
+@blp.alt_response(403, description="Neither of the township, a village doctor of it, nor a supervisor of its county")
 def list_teams(query):
     """The teams of a township (default: your own)."""
     return teams.list_teams(current_user, **query)
@@ -92,6 +93,8 @@ def archive_contracts(archive_id):
 @blp.route("/contracts/due", methods=["GET"])
 @blp.arguments(ContractsDueQuery, location="query")
 @blp.response(200, ContractsDue)
+@blp.alt_response(403, description="Not of that township, village or team")
+@blp.alt_response(404, description="No such team")
 def due(query):
     """Contracts running out within `within` days, soonest first: of a township, village or
     team (default: your own village or township)."""

@@ -5,6 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from healthrec.openapi import links
 from healthrec.records import reads, urgent, worklists, writes
 from schemas.records.envelopes import (
     AmendBody,
@@ -39,13 +40,18 @@ def no_store(response):
     return response
 
 
+# Where a new record leads: reading it, correcting it, confirming a referral's arrival.
+THE_RECORD = {"archive_id": "$response.body#/archive_id", "record_id": "$response.body#/id"}
+NEXT_STEPS = {endpoint: THE_RECORD for endpoint in ("records.get", "records.amend", "records.receive")}
+
+
 @blp.route("/archives/<archive_id>/records", methods=["POST"])
 @blp.arguments(RecordBody)
 @blp.response(201, RecordVersion, description="The record created; 200 when an Idempotency-Key repeat "
                                                "returns the first one")
 @blp.alt_response(200, schema=RecordVersion, description="An Idempotency-Key repeat: the first record")
 @blp.alt_response(422, description="Field errors keyed by dotted field path, with the allowed range")
-@blp.doc(parameters=[IDEMPOTENCY_KEY])
+@blp.doc(parameters=[IDEMPOTENCY_KEY], **links(201, NEXT_STEPS))
 def create(body, archive_id):
     """Append a service record to an archive."""
     record, created = writes.create_record(current_user, archive_id, body, request.headers.get("Idempotency-Key"))
