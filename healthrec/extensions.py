@@ -24,7 +24,7 @@ class Api(SmorestApi):
     def _register_responses(self):
         # The responses `@blp.arguments` (422) and friends refer to by status name.
         for status in HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict = {"description": status.phrase}
             if status >= 400:
                 response["content"] = {errors.PROBLEM_JSON: {"schema": Problem}}
             self.spec.components.response(status.name, response, lazy=True)

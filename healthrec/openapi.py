@@ -79,7 +79,7 @@ class Answers(BasePlugin):
             return {"pattern": pattern} if isinstance(field, ArchiveId) else {}
 
         for plugin in spec.plugins:
-            if isinstance(plugin, MarshmallowPlugin):
+            if isinstance(plugin, MarshmallowPlugin) and plugin.converter:
                 plugin.converter.add_attribute_function(archive_code_pattern)
 
     def path_helper(self, path=None, operations=None, parameters=None, **kwargs):
@@ -100,8 +100,8 @@ class Answers(BasePlugin):
             if "requestBody" in operation:
                 kinds.append(WITH_BODY)
             for kind in kinds:
-                for status, description in kind.items():
-                    responses.setdefault(str(status), {"description": description})
+                for code, description in kind.items():
+                    responses.setdefault(str(code), {"description": description})
             for status, answer in responses.items():
                 if status.isdigit() and int(status) >= 400 and isinstance(answer, dict) and "content" not in answer:
                     answer["content"] = {PROBLEM_JSON: {"schema": PROBLEM}}

@@ -62,6 +62,7 @@ NEXT_STEPS = {
 @blp.route("", methods=["POST"])
 @blp.arguments(ArchiveCreate)
 @blp.response(201, Archive)
+@blp.alt_response(403, description="Not a clinician of that village")
 @blp.alt_response(409, description="The ID card already has an archive (`existing_id` when yours to see)")
 @blp.alt_response(422, description="Field errors, keyed by field")
 @blp.doc(**links(201, NEXT_STEPS))
@@ -100,6 +101,8 @@ def get(archive_id):
 @blp.route("/<archive_id>", methods=["PATCH"])
 @blp.arguments(ArchiveChange)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Outside your region")
+@blp.alt_response(409, description="The archive is closed")
 @blp.alt_response(412, description="Changed since the ETag in If-Match")
 @blp.alt_response(428, description="If-Match is missing")
 def change(body, archive_id):
@@ -111,6 +114,9 @@ def change(body, archive_id):
 @blp.route("/<archive_id>/close", methods=["POST"])
 @blp.arguments(CloseRequest)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Outside your region")
+@blp.alt_response(409, description="Already closed")
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
 def close(body, archive_id):
     """Close an archive (death, moved_away, lost_to_follow_up, duplicate, other); it stays readable."""
     archive = service.close_archive(current_user, archive_id, body["reason"], body["date"],
@@ -122,6 +128,8 @@ def close(body, archive_id):
 @blp.route("/<archive_id>/review", methods=["POST"])
 @blp.arguments(ReviewRequest)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Not staff of the archive's township")
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
 def review(body, archive_id):
     """Township staff's verdict on the archive's content: qualified or needs_correction."""
     archive = service.review_archive(current_user, archive_id, body["verdict"], body.get("note"),

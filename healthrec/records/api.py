@@ -50,6 +50,8 @@ NEXT_STEPS = {endpoint: THE_RECORD for endpoint in ("records.get", "records.amen
 @blp.response(201, RecordVersion, description="The record created; 200 when an Idempotency-Key repeat "
                                                "returns the first one")
 @blp.alt_response(200, schema=RecordVersion, description="An Idempotency-Key repeat: the first record")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="The archive is closed (a form dated after the closing day)")
 @blp.alt_response(422, description="Field errors keyed by dotted field path, with the allowed range")
 @blp.doc(parameters=[IDEMPOTENCY_KEY], **links(201, NEXT_STEPS))
 def create(body, archive_id):
@@ -62,6 +64,8 @@ def create(body, archive_id):
 @blp.arguments(RecordBatchBody)
 @blp.response(201, RecordItems, description="The records created, in the order sent")
 @blp.alt_response(200, schema=RecordItems, description="An Idempotency-Key repeat: the first records")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="The archive is closed (a form dated after the closing day)")
 @blp.alt_response(422, description="Field errors keyed records.<n>.<dotted field path>")
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create_batch(body, archive_id):
@@ -74,6 +78,7 @@ def create_batch(body, archive_id):
 @blp.route("/archives/<archive_id>/records", methods=["GET"])
 @blp.arguments(TimelineQuery, location="query")
 @blp.response(200, RecordList, description="One page of the timeline, newest first")
+@blp.alt_response(403, description="May not read this archive")
 def timeline(query, archive_id):
     """The archive's records, newest first; `history=true` adds superseded versions."""
     return reads.timeline(current_user, archive_id, **query)
@@ -82,6 +87,7 @@ def timeline(query, archive_id):
 @blp.route("/archives/<archive_id>/records/<record_id>", methods=["GET"])
 @blp.response(200, RecordWithHistory, description="The current version, with the earlier ones under "
                                                    "`history`, newest first")
+@blp.alt_response(403, description="May not read this archive")
 def get(archive_id, record_id):
     """One record: its current version and its history."""
     return reads.get_record(current_user, archive_id, record_id)
@@ -90,7 +96,8 @@ def get(archive_id, record_id):
 @blp.route("/archives/<archive_id>/records/<record_id>/amend", methods=["POST"])
 @blp.arguments(AmendBody)
 @blp.response(200, RecordVersion, description="The new current version")
-@blp.alt_response(409, description="Changed by someone else since you read it")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="Changed by someone else since you read it, or the archive is closed")
 def amend(body, archive_id, record_id):
     """Correct a record: a new version with the changes; the old one stays in its history."""
     return writes.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"])
