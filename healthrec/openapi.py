@@ -12,7 +12,8 @@ here, so a new route gets it without a line (docs/api.md, "Errors"):
 - every operation: 400 (a NUL character in the path or query, a body that is no usable
   JSON) and 503 (the database does not answer);
 - every operation but the public ones (`@blp.doc(security=[])`): 401;
-- an operation with path parameters: 404 (nothing by that id, or not one at all);
+- an operation with path parameters: 404 (nothing by that id), and 422 when one of them is
+  an archive or region code that is none;
 - an operation with a body: 413 (over 2 MB), 415 (not JSON);
   `@blp.arguments` adds 422 itself, for a body or a query.
 """
@@ -35,7 +36,10 @@ EVERY = {
     503: "The database does not answer; nothing was saved. Try again after `Retry-After` seconds",
 }
 AUTHENTICATED = {401: "No valid bearer token: get one at POST /api/v1/auth/token"}
-WITH_PATH = {404: "Nothing by that id, or it is not one"}
+WITH_PATH = {404: "Nothing by that id"}
+# Codes in a path are checked as codes: one that is none is an invalid field, not a missing thing.
+CODES = ("{archive_id}", "{code}")
+WITH_CODE = {422: "Not a code: `errors` says what it should look like"}
 WITH_BODY = {
     413: "The body is over 2 MB",
     415: "The body is not sent as application/json",
@@ -97,6 +101,8 @@ class Answers(BasePlugin):
                 kinds.append(AUTHENTICATED)
             if "{" in path:
                 kinds.append(WITH_PATH)
+            if any(code in path for code in CODES):
+                kinds.append(WITH_CODE)
             if "requestBody" in operation:
                 kinds.append(WITH_BODY)
             for kind in kinds:

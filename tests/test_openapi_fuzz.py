@@ -9,6 +9,8 @@ request, an emergency opening, a transfer, a sample), so the cases reach the ser
 rules rather than stopping at 404. The stateful test walks the document's links: create
 an archive, then read, change, close it, add records, read and amend them."""
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from healthrec.db import client_for
+from healthrec.ids import CodeLayout
 from tests import factories
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -30,6 +33,26 @@ EXAMPLES = 12
 QUIET = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None, print_blob=True)
 
 SUPERVISED = ("/api/v1/metrics", "/api/v1/audit/counts", "/api/v1/break-glass/counts")
+
+
+def test_the_document_answers_every_error_with_a_problem_and_names_the_site_layout(client, app):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert spec["components"]["schemas"]["Problem"]["properties"]["status"]["type"] == "integer"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            answers = operation["responses"]
+            assert "default" not in answers and {"400", "503"} <= set(answers), (method, path)
+            for status, answer in answers.items():
+                if int(status) >= 400:
+                    name = answer.get("$ref", "").rpartition("/")[2]
+                    assert (spec["components"]["responses"][name] if name else answer)["content"] == problem
+    archive = spec["paths"]["/api/v1/archives/{archive_id}"]["parameters"][0]["schema"]["pattern"]
+    assert archive == CodeLayout(app.config["ARCHIVE_SERIAL_DIGITS"], app.config["VILLAGE_CODES"]).pattern
+    assert re.fullmatch(archive, factories.code(1)) and not re.fullmatch(archive, factories.code(1) + "0")
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 
 from healthrec import crypto
 from healthrec.ids import ArchiveCodeError, CodeLayout, IdCardError, fake_id_card, parse_id_card
-from healthrec.regions.codes import normalized
+from healthrec.regions.codes import LEVELS, REGION_PATTERN, level_of, normalized
 from schemas.common import ArchiveId
 
 LAYOUTS = [CodeLayout(serial, rule) for serial in (4, 5) for rule in ("archive", "statistical")]
@@ -73,6 +73,11 @@ def test_the_archive_id_field_takes_what_normalises_to_the_code_and_nothing_else
             assert normalized(typed) != code
         else:
             assert taken == code
+
+
+@given(code=st.from_regex(REGION_PATTERN, fullmatch=True))
+def test_a_region_code_of_the_documented_pattern_is_one(code):
+    assert level_of(code) == LEVELS[len(code)]
 
 
 def cards():

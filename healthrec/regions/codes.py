@@ -22,13 +22,13 @@ RULE_NAMES = {
 
 # The same rules as regular expressions of the 12 digits (the last three of a township
 # are never 000), for the OpenAPI document.
-_TOWNSHIP = "[0-9]{6}(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})"
+_SEGMENT = "(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})"
 VILLAGE_PATTERN = {
-    "archive": _TOWNSHIP + "[019](?:0[1-9]|[1-9][0-9])",
-    "statistical": _TOWNSHIP + "(?:00[1-9]|0[1-9][0-9]|[1-5][0-9]{2})",
+    "archive": f"[0-9]{{6}}{_SEGMENT}[019](?:0[1-9]|[1-9][0-9])",
+    "statistical": f"[0-9]{{6}}{_SEGMENT}(?:00[1-9]|0[1-9][0-9]|[1-5][0-9]{{2}})",
 }
 # A county, township or village (6, 9 or 12 digits); level_of says what is wrong with others.
-REGION_PATTERN = "^[0-9]{6}(?:[0-9]{3}){0,2}$"
+REGION_PATTERN = f"^[0-9]{{6}}{_SEGMENT}{{0,2}}$"
 
 
 class RegionCodeError(ValueError):
