@@ -14,6 +14,7 @@ here, so a new route gets it without a line (docs/api.md, "Errors"):
 - every operation but the public ones (`@blp.doc(security=[])`): 401;
 - an operation with path parameters: 404 (nothing by that id), and 422 when one of them is
   an archive or region code that is none;
+- an operation on an archive (`{archive_id}` in its path): 403;
 - an operation with a body: 413 (over 2 MB), 415 (not JSON);
   `@blp.arguments` adds 422 itself, for a body or a query.
 """
@@ -37,6 +38,9 @@ EVERY = {
 }
 AUTHENTICATED = {401: "No valid bearer token: get one at POST /api/v1/auth/token"}
 WITH_PATH = {404: "Nothing by that id"}
+# Every use of an archive is checked against the user's region, grants and role.
+WITH_ARCHIVE = {403: "Outside your region with no grant, or a role that does not use archives: `detail` says "
+                     "what you can do instead"}
 # Codes in a path are checked as codes: one that is none is an invalid field, not a missing thing.
 CODES = ("{archive_id}", "{code}")
 WITH_CODE = {422: "Not a code: `errors` says what it should look like"}
@@ -101,6 +105,8 @@ class Answers(BasePlugin):
                 kinds.append(AUTHENTICATED)
             if "{" in path:
                 kinds.append(WITH_PATH)
+            if "{archive_id}" in path:
+                kinds.append(WITH_ARCHIVE)
             if any(code in path for code in CODES):
                 kinds.append(WITH_CODE)
             if "requestBody" in operation:

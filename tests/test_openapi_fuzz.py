@@ -3,10 +3,11 @@ no answer is a server error, and every answer, errors included, has a status cod
 content type and a body that the document declares for that operation. A client can then
 rely on the document, and a fuzzer that follows it makes requests the service takes.
 
-Each operation is called with the token of a role that may use it, and half of the ids a
-path asks for are ones that exist (an archive, its record, a team, a contract, an access
-request, an emergency opening, a transfer, a sample), so the cases reach the service's
-rules rather than stopping at 404. The stateful test walks the document's links: create
+Each operation is called mostly with the token of a role that may use it (otherwise with
+another's, whose refusal must be documented too), and half of the ids a path asks for are
+ones that exist (an archive, its record, a team, a contract, an access request, an
+emergency opening, a transfer, a sample), so the cases reach the service's rules rather
+than stopping at 404. The stateful test walks the document's links: create
 an archive, then read, change, close it, add records, read and amend them."""
 
 import re
@@ -29,10 +30,12 @@ from tests import factories
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Bounded so the module stays within about a minute and a half on two shared cores.
-EXAMPLES = 12
+EXAMPLES = 15
 QUIET = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None, print_blob=True)
 
 SUPERVISED = ("/api/v1/metrics", "/api/v1/audit/counts", "/api/v1/break-glass/counts")
+# Mostly a role that may use the operation (None); otherwise another, whose 403 must be documented too.
+WHO = st.sampled_from([None, None, None, "doc", "far", "sup", "staff", "admin"])
 
 
 def test_the_document_answers_every_error_with_a_problem_and_names_the_site_layout(client, app):
@@ -61,7 +64,7 @@ def county(devdb, keys):
     app = factories.fresh_app(devdb.uri, keys)
     client = app.test_client()
     tokens = {}
-    for name in ("staff", "doc", "sup", "urban_doc", "far"):
+    for name in ("staff", "doc", "sup", "urban_doc", "far", "admin"):
         role, region = factories.CAST[name]
         factories.make_user(app, name, role, region)
         tokens[name] = factories.bearer(client, name)
@@ -84,14 +87,14 @@ def county(devdb, keys):
     client_for(devdb.uri).drop_database(app.config["DB_NAME"])
 
 
-def headers_for(case, app, tokens):
-    """The bearer token of a role that may use the operation."""
+def headers_for(case, app, tokens, who=None):
+    """The bearer token of `who`, by default of a role that may use the operation."""
     if case.method == "DELETE" and case.path == "/api/v1/auth/token":
         # It revokes the token it is sent: a token of its own each time.
         return factories.bearer(app.test_client(), "staff")
     if case.path == "/api/v1/auth/token":
         return {}
-    return tokens["sup" if case.path.startswith(SUPERVISED) else "staff"]
+    return tokens[who or ("sup" if case.path.startswith(SUPERVISED) else "staff")]
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +128,10 @@ def test_every_operation_answers_as_documented(api_schema, county):
     assert len(operations) > 50
 
     for operation in operations:
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(), who=WHO)
         @settings(QUIET, max_examples=EXAMPLES, phases=[Phase.explicit, Phase.generate])
-        def fuzz(case):
-            case.call_and_validate(headers=headers_for(case, app, tokens), checks=CHECKS)
+        def fuzz(case, who):
+            case.call_and_validate(headers=headers_for(case, app, tokens, who), checks=CHECKS)
 
         try:
             fuzz()

@@ -75,6 +75,7 @@ def create(body):
 @blp.route("", methods=["GET"])
 @blp.arguments(ArchiveQuery, location="query")
 @blp.response(200, ArchiveList)
+@blp.alt_response(403, description="A role that does not use archives")
 def search(query):
     """Archives within your region; name and id_card match exactly. Identifiers in a URL
     end up in access logs: POST /api/v1/archives/search takes the same filters in a body."""
@@ -84,6 +85,7 @@ def search(query):
 @blp.route("/search", methods=["POST"])
 @blp.arguments(ArchiveQuery)
 @blp.response(200, ArchiveList)
+@blp.alt_response(403, description="A role that does not use archives")
 def search_by_body(query):
     """The same search as GET /api/v1/archives, with the filters in the request body."""
     return service.search_archives(current_user, **query)

@@ -77,6 +77,7 @@ def record_result(body, sample_id):
 
 @blp.route("/samples/<sample_id>/close", methods=["POST"])
 @blp.response(200, Sample)
+@blp.alt_response(403, description="Neither whoever drew it nor an assessor of its region")
 @blp.alt_response(409, description="Already ended")
 def close(sample_id):
     """End the sample before its last day; the checkers' access ends with it."""

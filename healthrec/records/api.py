@@ -115,6 +115,7 @@ def receive(archive_id, record_id):
 @blp.route("/followups/due", methods=["GET"])
 @blp.arguments(DueQuery, location="query")
 @blp.response(200, DueList)
+@blp.alt_response(403, description="Not a clinician of that village")
 def due(query):
     """What a village's residents are due for by the national specification, on or before
     today + `within` days: the urgent first, then follow-ups, checkups and visits."""
@@ -124,6 +125,7 @@ def due(query):
 @blp.route("/followups/urgent", methods=["GET"])
 @blp.arguments(UrgentQuery, location="query")
 @blp.response(200, UrgentList)
+@blp.alt_response(403, description="Outside your region, or a role that does not use archives")
 def urgent_list(query):
     """Residents of a township (or village) with a danger value whose referral is not
     recorded yet, the longest waiting first."""
@@ -133,6 +135,7 @@ def urgent_list(query):
 @blp.route("/referrals/incoming", methods=["GET"])
 @blp.arguments(IncomingQuery, location="query")
 @blp.response(200, IncomingList)
+@blp.alt_response(403, description="Only village doctors and township staff receive referrals")
 def incoming(query):
     """Referrals to institutions in your region, for confirming their receipt."""
     return worklists.incoming_referrals(current_user, **query)
