@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("core", "policy", "services", "views")
 
 # Modules whose name does not say their layer.
-VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies"}
+VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies", "healthrec.openapi"}
 SERVICES = {
     "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
