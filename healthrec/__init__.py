@@ -10,8 +10,9 @@ from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import bodies, crypto, db, errors, headers, settings
+from healthrec import bodies, crypto, db, errors, headers, openapi, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
+from healthrec.ids import CodeLayout
 from healthrec.keys.service import check_at_start
 from healthrec.regions.codes import normalized
 
@@ -70,6 +71,7 @@ def create_app(config=None):
         "security": [{"bearer": []}],
         # Record bodies and answers depend on their kind: one schema per form, chosen by kind.
         "marshmallow_plugin": MarshmallowPlugin(),
+        "extra_plugins": [openapi.Answers(CodeLayout(values["ARCHIVE_SERIAL_DIGITS"], values["VILLAGE_CODES"]))],
     })
 
     register_blueprints(app, api)

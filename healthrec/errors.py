@@ -8,6 +8,7 @@ from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
 PASSED_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+PROBLEM_JSON = "application/problem+json"
 
 
 class DomainError(Exception):
@@ -109,7 +110,7 @@ def problem(status, title, detail, headers=None, **extra):
     else:
         response = jsonify(body)
         response.status_code = status
-        response.mimetype = "application/problem+json"
+        response.mimetype = PROBLEM_JSON
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -12,7 +12,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from healthrec import clock
-from healthrec.regions.codes import RegionCodeError, ascii_digits, level_of, normalized, village_kind
+from healthrec.regions.codes import VILLAGE_PATTERN, RegionCodeError, ascii_digits, level_of, normalized, village_kind
 
 
 class ArchiveCodeError(ValueError):
@@ -40,6 +40,14 @@ class CodeLayout:
     def max_serial(self):
         return 10 ** self.serial_digits - 1
 
+    @property
+    def pattern(self):
+        """The codes `parse` accepts as a regular expression of ASCII digits, for the OpenAPI
+        document: clients and fuzzers then make codes the service takes."""
+        serial = "|".join("0" * zeros + f"[1-9][0-9]{{{self.serial_digits - 1 - zeros}}}"
+                          for zeros in range(self.serial_digits))
+        return f"^{VILLAGE_PATTERN[self.village_codes]}(?:{serial})$"
+
     def format(self, village, serial):
         if not 1 <= serial <= self.max_serial:
             raise ArchiveCodeError(f"serial {serial} is outside 1-{self.max_serial}")
@@ -53,6 +61,7 @@ class CodeLayout:
                 f"village code followed by a {self.serial_digits}-digit serial.")
         village, serial = code[:12], int(code[12:])
         try:
+            level_of(village[:9])  # a township ending in 000 is no township, so no village is under it
             level_of(village)
             village_kind(village, self.village_codes)
         except RegionCodeError as error:

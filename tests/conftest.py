@@ -6,14 +6,12 @@ in factories.py and browser.py."""
 import functools
 import shutil
 import tempfile
-import uuid
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from healthrec import create_app, crypto
-from healthrec.db import client_for, close_clients, ensure_indexes, get_db
-from healthrec.regions import service as regions
+from healthrec import crypto
+from healthrec.db import client_for, close_clients, get_db
 from tests import factories
 from tests.browser import CHROMIUM, FLAGS, Site
 from tests.devdb import DevDB
@@ -38,25 +36,9 @@ def keys():
 @pytest.fixture
 def app(request, devdb, keys):
     """The app on a fresh database; `indirect` parametrisation overrides settings."""
-    name = "test_" + uuid.uuid4().hex[:12]
-    app = create_app({
-        "ENV": "testing",
-        "SECRET_KEY": "test-secret",
-        "MONGO_URI": devdb.uri,
-        "DB_NAME": name,
-        "KEYS": keys,
-        # Hundreds of logins: at the production cost they would take most of the run.
-        "PASSWORD_PROFILE": "cheapest",
-        # Regions read afresh, and mergers without their wait; tests of the cache ask for it.
-        "REGIONS_CACHE_SECONDS": 0,
-        **getattr(request, "param", {}),
-    })
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
-    with app.app_context():
-        ensure_indexes(get_db())
-        regions.import_csv(factories.REGIONS)
+    app = factories.fresh_app(devdb.uri, keys, **getattr(request, "param", {}))
     yield app
-    client_for(devdb.uri).drop_database(name)
+    client_for(devdb.uri).drop_database(app.config["DB_NAME"])
 
 
 @pytest.fixture

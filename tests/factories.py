@@ -5,6 +5,7 @@ imported from here. Everything but the users goes through the HTTP API, as clien
 
 import random
 import subprocess
+import uuid
 from datetime import date, timedelta
 
 from openpyxl import Workbook
@@ -12,7 +13,9 @@ from openpyxl import Workbook
 from healthrec import create_app
 from healthrec.auth import service as auth
 from healthrec.clock import today
+from healthrec.db import ensure_indexes, get_db
 from healthrec.ids import CodeLayout, fake_id_card
+from healthrec.regions import service as regions
 from healthrec.settings import from_env
 
 PASSWORD = "correct horse battery"
@@ -58,6 +61,27 @@ CAST = {
 
 
 # --- Service processes, users and their tokens -----------------------------------------
+
+def fresh_app(uri, keys, **changes):
+    """The app on a new database of the server at `uri`, with its indexes and the county."""
+    app = create_app({
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "MONGO_URI": uri,
+        "DB_NAME": "test_" + uuid.uuid4().hex[:12],
+        "KEYS": keys,
+        # Hundreds of logins: at the production cost they would take most of the run.
+        "PASSWORD_PROFILE": "cheapest",
+        # Regions read afresh, and mergers without their wait; tests of the cache ask for it.
+        "REGIONS_CACHE_SECONDS": 0,
+        **changes,
+    })
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        ensure_indexes(get_db())
+        regions.import_csv(REGIONS)
+    return app
+
 
 def restarted(app, **changes):
     """Another service process on the database of `app`, with `changes` to its settings."""

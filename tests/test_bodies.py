@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.factories import VILLAGE, resident
+from tests.factories import PASSWORD, VILLAGE, resident
 
 
 def post_raw(client, path, text, headers=None, content_type="application/json"):
@@ -23,6 +23,25 @@ def test_a_lone_surrogate_is_a_400_even_before_sign_in(client, db, body):
     assert response.mimetype == "application/problem+json"
     assert "surrogate" in response.get_json()["detail"]
     assert db.login_failures.count_documents({}) == 0
+
+
+def test_a_nul_in_a_body_is_a_400_before_anything_is_looked_up(client, db):
+    response = post_raw(client, "/api/v1/auth/token", '{"username": "doc\\u0000tor", "password": "x"}')
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert "NUL character" in response.get_json()["detail"]
+    assert db.login_failures.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/archives?name=%E7%8E%8B%00",
+    "/api/v1/archives?%00=1",
+    "/api/v1/teams/%00",
+    "/api/v1/archives/41142310110%00/records",
+], ids=["query value", "query name", "path", "archive code"])
+def test_a_nul_in_the_address_is_a_400_saying_so(client, doctor, path):
+    response = client.get(path, headers=doctor)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert "NUL character" in response.get_json()["detail"]
 
 
 def test_deeply_nested_json_is_a_400(client, doctor):
@@ -87,3 +106,12 @@ def test_an_archive_code_in_full_width_digits_opens_the_archive(client, db, doct
     archive_id = client.post("/api/v1/archives", json=resident(4), headers=doctor).get_json()["id"]
     response = client.get(f"/api/v1/archives/{archive_id.translate(FULL_WIDTH)}", headers=doctor)
     assert response.status_code == 200 and response.get_json()["id"] == archive_id
+
+
+def test_a_nul_in_a_page_form_is_a_400_and_nothing_is_made(client, make_user, db):
+    make_user("liu.doctor", "village_doctor", VILLAGE)
+    assert client.post("/login", data={"username": "liu.doctor", "password": PASSWORD}).status_code == 302
+    form = {key: value for key, value in resident(0).items() if isinstance(value, str)}
+    response = client.post("/archives/new", data={**form, "name": "王\x00芳"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    assert db.archives.count_documents({}) == 0

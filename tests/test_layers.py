@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("core", "policy", "services", "views")
 
 # Modules whose name does not say their layer.
-VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies", "healthrec.headers"}
+VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies", "healthrec.headers",
+         "healthrec.openapi"}
 SERVICES = {
     "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
@@ -22,6 +23,7 @@ SERVICES = {
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
     "healthrec.ids", "healthrec.paging", "healthrec.extensions", "healthrec.sheets", "healthrec.hints",
+    "healthrec.openapi",
     "healthrec.audit.chain", "healthrec.audit.log", "healthrec.auth.roles", "healthrec.auth.user",
     "healthrec.regions.codes", "healthrec.regions.cache",
     "healthrec.archives.rules", "healthrec.archives.custody", "healthrec.access.transitions",

@@ -5,6 +5,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from healthrec.archives import service
+from healthrec.openapi import links
 from schemas.archives import (
     Archive,
     ArchiveChange,
@@ -41,11 +42,23 @@ def answer(archive, warnings=None, status=200):
     return archive, status, {"ETag": etag(archive)}
 
 
+# Where a new archive leads: reading and changing it, its records, consents and contracts.
+THE_ARCHIVE = {"archive_id": "$response.body#/id"}
+NEXT_STEPS = {
+    **{endpoint: THE_ARCHIVE for endpoint in (
+        "archives.get", "archives.close", "archives.review", "records.create", "records.create_batch",
+        "records.timeline", "access.consent_log", "contracts.archive_contracts", "audit.disclosures")},
+    "archives.change": {**THE_ARCHIVE, "header.If-Match": "$response.header.ETag"},
+}
+
+
 @blp.route("", methods=["POST"])
 @blp.arguments(ArchiveCreate)
 @blp.response(201, Archive)
+@blp.alt_response(403, description="Not a clinician of that village")
 @blp.alt_response(409, description="The ID card already has an archive (`existing_id` when yours to see)")
 @blp.alt_response(422, description="Field errors, keyed by field")
+@blp.doc(**links(201, NEXT_STEPS))
 def create(body):
     """Create a resident's archive; its id is the village code and the next serial."""
     archive, warnings = service.create_archive(current_user, body)
@@ -55,6 +68,7 @@ def create(body):
 @blp.route("", methods=["GET"])
 @blp.arguments(ArchiveQuery, location="query")
 @blp.response(200, ArchiveList)
+@blp.alt_response(403, description="A role that does not use archives")
 def search(query):
     """Archives within your region; name and id_card match exactly. Identifiers in a URL
     end up in access logs: POST /api/v1/archives/search takes the same filters in a body."""
@@ -64,6 +78,7 @@ def search(query):
 @blp.route("/search", methods=["POST"])
 @blp.arguments(ArchiveQuery)
 @blp.response(200, ArchiveList)
+@blp.alt_response(403, description="A role that does not use archives")
 def search_by_body(query):
     """The same search as GET /api/v1/archives, with the filters in the request body."""
     return service.search_archives(current_user, **query)
@@ -81,6 +96,8 @@ def get(archive_id):
 @blp.route("/<archive_id>", methods=["PATCH"])
 @blp.arguments(ArchiveChange)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Outside your region")
+@blp.alt_response(409, description="The archive is closed")
 @blp.alt_response(412, description="Changed since the ETag in If-Match")
 @blp.alt_response(428, description="If-Match is missing")
 def change(body, archive_id):
@@ -92,6 +109,9 @@ def change(body, archive_id):
 @blp.route("/<archive_id>/close", methods=["POST"])
 @blp.arguments(CloseRequest)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Outside your region")
+@blp.alt_response(409, description="Already closed")
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
 def close(body, archive_id):
     """Close an archive (death, moved_away, lost_to_follow_up, duplicate, other); it stays readable."""
     archive = service.close_archive(current_user, archive_id, body["reason"], body["date"],
@@ -103,6 +123,8 @@ def close(body, archive_id):
 @blp.route("/<archive_id>/review", methods=["POST"])
 @blp.arguments(ReviewRequest)
 @blp.response(200, Archive)
+@blp.alt_response(403, description="Not staff of the archive's township")
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
 def review(body, archive_id):
     """Township staff's verdict on the archive's content: qualified or needs_correction."""
     archive = service.review_archive(current_user, archive_id, body["verdict"], body.get("note"),

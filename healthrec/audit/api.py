@@ -23,6 +23,7 @@ def entries(query):
 @blp.route("/audit/counts")
 @blp.arguments(CountQuery, location="query")
 @blp.response(200, Counts)
+@blp.alt_response(403, description="Village doctors: the trail is kept by the township health centre")
 def counts(query):
     """Entries per township, action and outcome within your region."""
     return service.counts(current_user, **query)
@@ -30,6 +31,7 @@ def counts(query):
 
 @blp.route("/audit/verify")
 @blp.response(200, Verification)
+@blp.alt_response(403, description="Village doctors: the trail is kept by the township health centre")
 def verify():
     """Check the hash chains within your region: `ok`, or the first bad entry and why."""
     return service.verify(current_user)

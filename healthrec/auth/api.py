@@ -48,6 +48,7 @@ def require_user():
 @blp.response(200, TokenResponse)
 @blp.alt_response(401, description="Wrong username or password")
 @blp.alt_response(429, description="Too many failed attempts")
+@blp.doc(security=[])
 def token(body):
     """Exchange a username and password for a bearer token."""
     user = service.authenticate(body["username"], body["password"], client_ip())

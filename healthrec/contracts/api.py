@@ -41,6 +41,7 @@ def create_team(body):
 @blp.route("/teams", methods=["GET"])
 @blp.arguments(TeamQuery, location="query")
 @blp.response(200, TeamList)
+@blp.alt_response(403, description="Neither of the township, a village doctor of it, nor a supervisor of its county")
 def list_teams(query):
     """The teams of a township (default: your own)."""
     return teams.list_teams(current_user, **query)
@@ -48,6 +49,8 @@ def list_teams(query):
 
 @blp.route("/teams/<team_id>", methods=["GET"])
 @blp.response(200, Team)
+@blp.alt_response(403, description="Neither of the team's township, a village doctor of it, nor a supervisor of "
+                                   "its county")
 @blp.alt_response(404, description="No such team")
 def get_team(team_id):
     """One team, with its version (also as ETag)."""
@@ -57,6 +60,7 @@ def get_team(team_id):
 @blp.route("/teams/<team_id>", methods=["PATCH"])
 @blp.arguments(TeamChange)
 @blp.response(200, Team)
+@blp.alt_response(403, description="Not staff of the team's township")
 @blp.alt_response(412, description="Changed since the ETag in If-Match")
 @blp.alt_response(428, description="If-Match is missing")
 def change_team(body, team_id):
@@ -85,6 +89,8 @@ def archive_contracts(archive_id):
 @blp.route("/contracts/due", methods=["GET"])
 @blp.arguments(ContractsDueQuery, location="query")
 @blp.response(200, ContractsDue)
+@blp.alt_response(403, description="Not of that township, village or team")
+@blp.alt_response(404, description="No such team")
 def due(query):
     """Contracts running out within `within` days, soonest first: of a township, village or
     team (default: your own village or township)."""
@@ -94,6 +100,7 @@ def due(query):
 @blp.route("/contracts/to-sign", methods=["GET"])
 @blp.arguments(ContractsToSignQuery, location="query")
 @blp.response(200, ContractsToSign)
+@blp.alt_response(403, description="Not of that township or village")
 def to_sign(query):
     """Residents transferred in from another township whose contract ended with the
     transfer, and who have signed none since, oldest first: of a township or village
@@ -103,6 +110,7 @@ def to_sign(query):
 
 @blp.route("/contracts/<contract_id>", methods=["GET"])
 @blp.response(200, Contract)
+@blp.alt_response(403, description="May not read the contract's archive")
 @blp.alt_response(404, description="No such contract")
 def get_contract(contract_id):
     """One contract with its state today."""
@@ -112,6 +120,7 @@ def get_contract(contract_id):
 @blp.route("/contracts/<contract_id>/renew", methods=["POST"])
 @blp.arguments(RenewIn)
 @blp.response(200, Contract)
+@blp.alt_response(403, description="Neither staff of the archive's township nor its village doctor in the team")
 @blp.alt_response(409, description="Not in force, or not yet in its last 90 days")
 def renew(body, contract_id):
     """Renew a contract for another year, with the resident's consent."""
@@ -121,6 +130,7 @@ def renew(body, contract_id):
 @blp.route("/contracts/<contract_id>/terminate", methods=["POST"])
 @blp.arguments(TerminateIn)
 @blp.response(200, Contract)
+@blp.alt_response(403, description="Neither staff of the archive's township nor its village doctor in the team")
 @blp.alt_response(409, description="Already terminated or expired")
 def terminate(body, contract_id):
     """End a contract for a reason; at the resident's request with their withdrawal."""

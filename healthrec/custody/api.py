@@ -35,6 +35,7 @@ def decide(body, transfer_id):
 @blp.route("/transfers", methods=["GET"])
 @blp.arguments(TransferQuery, location="query")
 @blp.response(200, TransferList)
+@blp.alt_response(403, description="Supervisors and administrators: transfers are between townships and villages")
 def list_transfers(query):
     """Your township's (or village's) transfers, incoming and outgoing, newest first."""
     return transfers.list_transfers(current_user, **query)

@@ -10,12 +10,16 @@ from schemas.metrics import Coverage, CoverageQuery, Result, ResultIn, Sample, S
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
                 description="Indicators (建档率, 合格率, 使用率, 真实率) and verification samples")
 
+FILE = {"type": "string", "format": "binary"}
+
 
 @blp.route("/coverage")
 @blp.arguments(CoverageQuery, location="query")
 @blp.response(200, Coverage, description="The figures as JSON; with format=xlsx or csv the same table as an Excel "
                                          "workbook (application/vnd.openxmlformats-officedocument.spreadsheetml."
                                          "sheet) or a CSV (text/csv, UTF-8 with a byte-order mark)")
+@blp.alt_response(200, schema=FILE, content_type=exports.FILES["xlsx"][0], success=True)
+@blp.alt_response(200, schema=FILE, content_type="text/csv", success=True)
 @blp.alt_response(403, description="Outside your region")
 @blp.alt_response(404, description="No such region")
 def coverage(query):
@@ -25,7 +29,9 @@ def coverage(query):
         return table
     mimetype, make = exports.FILES[query["format"]]
     name = exports.filename(table, query["format"])
-    return Response(make(table), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    # content_type as given: `mimetype` would add a second charset to the CSV's.
+    return Response(make(table), content_type=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/samples", methods=["POST"])
@@ -67,6 +73,7 @@ def record_result(body, sample_id):
 
 @blp.route("/samples/<sample_id>/close", methods=["POST"])
 @blp.response(200, Sample)
+@blp.alt_response(403, description="Neither whoever drew it nor an assessor of its region")
 @blp.alt_response(409, description="Already ended")
 def close(sample_id):
     """End the sample before its last day; the checkers' access ends with it."""

@@ -39,6 +39,7 @@ FACE_TO_FACE = ("clinic", "home")
 STANDARD_FOLLOWUPS = 4
 CONTROLLED = "satisfactory"
 PARTS = ("urban", "rural")
+EARLIEST = date(1900, 1, 1)  # the first day figures can be asked for
 
 # What the census reads of each archive.
 ARCHIVE_FIELDS = {"village": 1, "completeness.complete": 1, "closed.date": 1, "birth_date": 1,
@@ -61,6 +62,10 @@ def coverage(user, region=None, as_of=None, period=None):
     as_of = as_of or today()
     if as_of > today():
         message = f"as_of lies in the future; give today ({today().isoformat()}) or an earlier day."
+        raise Invalid(message, {"as_of": [message]})
+    if as_of < EARLIEST:
+        # Nobody was archived then, and ages counted back from such a day leave the calendar.
+        message = f"as_of lies before {EARLIEST.isoformat()}; give a day since."
         raise Invalid(message, {"as_of": [message]})
     period = period or (date(as_of.year, 1, 1), as_of)
     start = current_app.config["PROGRAMME_START_YEAR"]

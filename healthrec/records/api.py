@@ -5,6 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from healthrec.openapi import links
 from healthrec.records import reads, urgent, worklists, writes
 from schemas.records.envelopes import (
     AmendBody,
@@ -32,13 +33,20 @@ IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type":
                    "description": "a repeat with the same key and body returns what the first one made"}
 
 
+# Where a new record leads: reading it, correcting it, confirming a referral's arrival.
+THE_RECORD = {"archive_id": "$response.body#/archive_id", "record_id": "$response.body#/id"}
+NEXT_STEPS = {endpoint: THE_RECORD for endpoint in ("records.get", "records.amend", "records.receive")}
+
+
 @blp.route("/archives/<archive_id>/records", methods=["POST"])
 @blp.arguments(RecordBody)
 @blp.response(201, RecordVersion, description="The record created; 200 when an Idempotency-Key repeat "
                                                "returns the first one")
 @blp.alt_response(200, schema=RecordVersion, description="An Idempotency-Key repeat: the first record")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="The archive is closed (a form dated after the closing day)")
 @blp.alt_response(422, description="Field errors keyed by dotted field path, with the allowed range")
-@blp.doc(parameters=[IDEMPOTENCY_KEY])
+@blp.doc(parameters=[IDEMPOTENCY_KEY], **links(201, NEXT_STEPS))
 def create(body, archive_id):
     """Append a service record to an archive."""
     record, created = writes.create_record(current_user, archive_id, body, request.headers.get("Idempotency-Key"))
@@ -49,6 +57,8 @@ def create(body, archive_id):
 @blp.arguments(RecordBatchBody)
 @blp.response(201, RecordItems, description="The records created, in the order sent")
 @blp.alt_response(200, schema=RecordItems, description="An Idempotency-Key repeat: the first records")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="The archive is closed (a form dated after the closing day)")
 @blp.alt_response(422, description="Field errors keyed records.<n>.<dotted field path>")
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create_batch(body, archive_id):
@@ -61,6 +71,7 @@ def create_batch(body, archive_id):
 @blp.route("/archives/<archive_id>/records", methods=["GET"])
 @blp.arguments(TimelineQuery, location="query")
 @blp.response(200, RecordList, description="One page of the timeline, newest first")
+@blp.alt_response(403, description="May not read this archive")
 def timeline(query, archive_id):
     """The archive's records, newest first; `history=true` adds superseded versions."""
     return reads.timeline(current_user, archive_id, **query)
@@ -69,6 +80,7 @@ def timeline(query, archive_id):
 @blp.route("/archives/<archive_id>/records/<record_id>", methods=["GET"])
 @blp.response(200, RecordWithHistory, description="The current version, with the earlier ones under "
                                                    "`history`, newest first")
+@blp.alt_response(403, description="May not read this archive")
 def get(archive_id, record_id):
     """One record: its current version and its history."""
     return reads.get_record(current_user, archive_id, record_id)
@@ -77,7 +89,8 @@ def get(archive_id, record_id):
 @blp.route("/archives/<archive_id>/records/<record_id>/amend", methods=["POST"])
 @blp.arguments(AmendBody)
 @blp.response(200, RecordVersion, description="The new current version")
-@blp.alt_response(409, description="Changed by someone else since you read it")
+@blp.alt_response(403, description="May not write this archive")
+@blp.alt_response(409, description="Changed by someone else since you read it, or the archive is closed")
 def amend(body, archive_id, record_id):
     """Correct a record: a new version with the changes; the old one stays in its history."""
     return writes.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"])
@@ -95,6 +108,7 @@ def receive(archive_id, record_id):
 @blp.route("/followups/due", methods=["GET"])
 @blp.arguments(DueQuery, location="query")
 @blp.response(200, DueList)
+@blp.alt_response(403, description="Not a clinician of that village")
 def due(query):
     """What a village's residents are due for by the national specification, on or before
     today + `within` days: the urgent first, then follow-ups, checkups and visits."""
@@ -104,6 +118,7 @@ def due(query):
 @blp.route("/followups/urgent", methods=["GET"])
 @blp.arguments(UrgentQuery, location="query")
 @blp.response(200, UrgentList)
+@blp.alt_response(403, description="Outside your region, or a role that does not use archives")
 def urgent_list(query):
     """Residents of a township (or village) with a danger value whose referral is not
     recorded yet, the longest waiting first."""
@@ -113,6 +128,7 @@ def urgent_list(query):
 @blp.route("/referrals/incoming", methods=["GET"])
 @blp.arguments(IncomingQuery, location="query")
 @blp.response(200, IncomingList)
+@blp.alt_response(403, description="Only village doctors and township staff receive referrals")
 def incoming(query):
     """Referrals to institutions in your region, for confirming their receipt."""
     return worklists.incoming_referrals(current_user, **query)

@@ -20,6 +20,16 @@ RULE_NAMES = {
                    "(like a residents' committee) or 500-599 (like a village committee)",
 }
 
+# The same rules as regular expressions of the 12 digits (the last three of a township
+# are never 000), for the OpenAPI document.
+_SEGMENT = "(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})"
+VILLAGE_PATTERN = {
+    "archive": f"[0-9]{{6}}{_SEGMENT}[019](?:0[1-9]|[1-9][0-9])",
+    "statistical": f"[0-9]{{6}}{_SEGMENT}(?:00[1-9]|0[1-9][0-9]|[1-5][0-9]{{2}})",
+}
+# A county, township or village (6, 9 or 12 digits); level_of says what is wrong with others.
+REGION_PATTERN = f"^[0-9]{{6}}{_SEGMENT}{{0,2}}$"
+
 
 class RegionCodeError(ValueError):
     pass

@@ -60,7 +60,8 @@ def download(file_format):
         return render("dashboard/dashboard.html", 400, form=form, table=None)
     mimetype, make = exports.FILES[file_format]
     name = exports.filename(table, file_format)
-    return Response(make(table), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(make(table), content_type=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def trail(code):
