@@ -173,7 +173,7 @@ def test_handing_one_village_over_leaves_the_township_and_its_staff_in_place(cli
     assert moved.exit_code == 0, moved.output
     assert db.regions.find_one({"_id": TOWNSHIP}).get("valid_to") is None
     assert db.users.find_one({"_id": "staff"})["region"] == TOWNSHIP
-    assert client.get(f"/api/v1/archives/{county['ids'][3]}", headers=people["staff"]).status_code == 403
+    assert client.get(f"/api/v1/archives/{county['ids'][3]}", headers=people["staff"]).status_code == 404
     assert client.get(f"/api/v1/archives/{county['ids'][3]}", headers=county["stone"]).status_code == 200
     assert client.get(f"/api/v1/archives/{county['ids'][0]}", headers=people["staff"]).status_code == 200
     # New archives of the village are the new township's from the start.

@@ -12,7 +12,7 @@ from healthrec.archives import service as archives
 from healthrec.audit import service as audit
 from healthrec.audit.views import ACTIONS
 from healthrec.auth import roles
-from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from healthrec.records import worklists, writes
 from healthrec.web.pages import Form, message, page_number, refused, render
 from schemas.access import REQUEST_STATUSES, AccessRequestIn, AcknowledgeIn, ConsentIn, DecisionIn
@@ -126,7 +126,7 @@ def request_page(request_id, decision=None, consent=None):
     try:
         log = [entry for entry in consents.consent_log(current_user, item["archive_id"])
                if entry.get("request_id") == request_id]
-    except Forbidden:
+    except NotFound:
         log = None  # the requester, before the resident has consented
     # Which steps to offer; the access service decides whether each is allowed.
     staff = current_user.role == roles.TOWNSHIP_STAFF and current_user.covers(item["village"])

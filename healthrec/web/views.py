@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from healthrec.access import break_glass, requests
+from healthrec.access import alerts, break_glass, requests
 from healthrec.archives import service as archives
 from healthrec.auth import roles
 from healthrec.auth import service as auth
@@ -100,6 +100,8 @@ def home():
         return village_home()
     if current_user.role == roles.TOWNSHIP_STAFF:
         return township_home()
+    if current_user.role == roles.SUPERVISOR:
+        return render("home.html", alerts=alerts.list_alerts(current_user, per_page=RECENT))
     return render("home.html")
 
 
@@ -127,6 +129,7 @@ def township_home():
         openings=break_glass.list_openings(current_user, status="unreviewed", per_page=RECENT),
         referrals=worklists.incoming_referrals(current_user, per_page=RECENT),
         urgent=urgent_cases.urgent_list(current_user)["items"],
+        alerts=alerts.list_alerts(current_user, per_page=RECENT),
         search=search_form())
 
 
