@@ -75,7 +75,7 @@ def draw(user, region, size, seed=None, checkers=None, due=None):
     }
     get_db()[SAMPLES].insert_one(doc)
     record(user, action, region=region, purpose=SAMPLE_PURPOSE, grant=sample_id,
-           detail={"size": size, "seed": seed, "archives": doc["archives"], "checkers": checkers, "due": doc["due"]})
+           detail={"size": size, "seed": seed, "shown": doc["archives"], "checkers": checkers, "due": doc["due"]})
     return present(doc, [])
 
 
@@ -117,7 +117,7 @@ def get_sample(user, sample_id):
     with refusals(user, "sample.read", **_where(doc)):
         policy.check_view(user, doc)
     results = list(get_db()[RESULTS].find({"sample": sample_id}).sort("_id", 1))
-    record(user, "sample.read", **_where(doc), detail={"results": len(results)})
+    record(user, "sample.read", **_where(doc), detail={"results": len(results), "shown": doc["archives"]})
     return present(doc, results)
 
 
@@ -131,8 +131,11 @@ def list_samples(user, status=None, page=1, per_page=None):
         query.update(status="open", due={"$lt": day})
     elif status:
         query["status"] = status
-    return page_of(get_db()[SAMPLES], query, [("created_at", -1), ("_id", -1)], page, per_page,
-                   lambda doc: present(doc, None))
+    result = page_of(get_db()[SAMPLES], query, [("created_at", -1), ("_id", -1)], page, per_page,
+                     lambda doc: present(doc, None))
+    record(user, "sample.list", region=user.region, detail={
+        "total": result["total"], "shown": sorted({code for item in result["items"] for code in item["archives"]})})
+    return result
 
 
 def record_result(user, sample_id, archive_id, qualified, authentic, method, missing=(), note=None):
