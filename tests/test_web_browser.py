@@ -179,6 +179,12 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
     tab.locator('input[name="decision"][value="approve"]').check()
     tab.get_by_role("button", name="保存审批结果").click()
     expect(tab.locator("#request-status")).to_have_text("待本人同意")
+    # The resident's answer is recorded by a colleague of the one who approved (four eyes).
+    request_page = tab.url
+    people["staff2"]
+    tab.get_by_role("button", name="退出").click()
+    sign_in(tab, "staff2")
+    tab.goto(request_page)
     tab.locator('input[name="decision"][value="granted"]').check()
     tab.locator('input[name="given_by"][value="guardian"]').check()
     tab.locator("#f-guardian_name").fill("赵建国")
