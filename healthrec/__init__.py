@@ -10,7 +10,7 @@ from flask import Flask, g, request, send_from_directory
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from healthrec import bodies, crypto, db, errors, headers, openapi, settings
+from healthrec import bodies, crypto, db, errors, headers, openapi, settings, urls
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.ids import CodeLayout
 from healthrec.keys.service import check_at_start
@@ -145,6 +145,7 @@ def register_auth(app):
         g.pop("_login_user", None)
 
     app.before_request(bodies.check)
+    app.before_request(urls.refuse_identifiers)
     app.before_request(api.require_user)
 
     @login_manager.user_loader

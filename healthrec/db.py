@@ -44,14 +44,20 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
+    # Alerts newest first, by the clinician's township (its staff) or county (supervisors).
+    "alerts": [
+        ([("township", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("county", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+    ],
     # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
-    # by archive (disclosure report) and overall (admin); a chain's end by its newest block
-    # (appending); verify walks the `_id` order.
+    # by archive and by the archives a list showed (disclosure report) and overall (admin);
+    # a chain's end by its newest block (appending); verify walks the `_id` order.
     "audit": [
         ([("block", ASCENDING)], {}),
         ([("chain", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("actor", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("detail.shown", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("at", DESCENDING), ("_id", DESCENDING)], {}),
     ],
     "audit_heads": [],

@@ -32,6 +32,13 @@ class Invalid(DomainError):
             self.extra["errors"] = errors
 
 
+class BadRequest(Invalid):
+    """A request refused before any view reads it, with `errors` keyed by field."""
+
+    status = 400
+    title = "Bad request"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Authentication required"

@@ -31,6 +31,10 @@ DEFAULTS = {
     "CHILD_MAX_AGE": 6,
     "ACCESS_MAX_DAYS": 30,
     "BREAK_GLASS_HOURS": 4,
+    "BREAK_GLASS_PER_DAY": 3,
+    # 1 lets the staff member who approved an access request also record its consent: for
+    # a health centre with one person to do both. Two people by default (four eyes).
+    "APPROVER_MAY_RECORD_CONSENT": 0,
     "PAGE_SIZE": 50,
     "ARCHIVE_SERIAL_DIGITS": 4,
     "VILLAGE_CODES": "archive",
@@ -99,6 +103,12 @@ def finalise(settings):
                  "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
         if settings[name] < 1:
             raise SettingsError(f"HEALTHREC_{name} must be at least 1")
+    if settings["BREAK_GLASS_PER_DAY"] < 1:
+        raise SettingsError("HEALTHREC_BREAK_GLASS_PER_DAY must be at least 1 (emergency openings per clinician "
+                            "and day)")
+    if settings["APPROVER_MAY_RECORD_CONSENT"] not in (0, 1):
+        raise SettingsError("HEALTHREC_APPROVER_MAY_RECORD_CONSENT must be 0 (another colleague records the "
+                            "consent to a request one approved) or 1 (one person may do both)")
     profile = settings["PASSWORD_PROFILE"]
     if profile not in PASSWORD_PROFILES:
         raise SettingsError(f"HEALTHREC_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}, "

@@ -179,3 +179,23 @@ class BreakGlassCounts(Schema):
     region = fields.String()
     since = fields.Date(allow_none=True)
     townships = fields.List(fields.Nested(TownshipCount))
+
+
+class BreakGlassAlert(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"enum": ["break_glass_limit_near"],
+                                   "description": "break_glass_limit_near: a clinician has made all but one of "
+                                                  "the day's emergency openings (or the only one)"})
+    clinician = fields.String()
+    role = fields.String()
+    region = fields.String(metadata={"description": "the clinician's region"})
+    township = fields.String()
+    county = fields.String()
+    day = fields.Date(metadata={"description": "the day of the openings, on the clinic's calendar"})
+    openings = fields.Integer(metadata={"description": "openings made that day when the alert was raised"})
+    limit = fields.Integer(metadata={"description": "HEALTHREC_BREAK_GLASS_PER_DAY"})
+    at = fields.DateTime()
+
+
+class AlertList(Page):
+    items = fields.List(fields.Nested(BreakGlassAlert))

@@ -253,14 +253,21 @@ class Archive(ArchiveSummary):
     warnings = fields.List(fields.Nested(FieldWarning), metadata={"description": "on create and update only"})
 
 
-class ArchiveQuery(PageQuery):
+class ArchiveListQuery(PageQuery):
+    """The filters a URL may carry: never a name or ID card (healthrec.urls)."""
+
     village = fields.String(validate=validate.Regexp(r"^\d{12}$", error="Give a 12-digit village code."),
                             metadata={"label": _l("Village")})
-    name = text(_l("Name"), 50, metadata={"description": "the full name, matched exactly"})
-    id_card = fields.String(validate=validate.Length(max=30), metadata={"label": _l("ID card number")})
     status = choice({"open": _l("Open"), "closed": _l("Closed")}, _l("Status"))
     review = choice({**VERDICTS, "none": _l("Not reviewed")}, _l("Review"),
                     metadata={"description": "none: not reviewed yet"})
+
+
+class ArchiveQuery(ArchiveListQuery):
+    """The search's filters, in a POST body."""
+
+    name = text(_l("Name"), 50, metadata={"description": "the full name, matched exactly"})
+    id_card = fields.String(validate=validate.Length(max=30), metadata={"label": _l("ID card number")})
 
 
 class ArchiveList(Page):

@@ -234,9 +234,12 @@ def make_record(client, headers, archive_id, body):
     return response.get_json()
 
 
-def amend(client, headers, archive_id, record_id, changes, reason="录入错误"):
-    return client.post(f"/api/v1/archives/{archive_id}/records/{record_id}/amend",
-                       json={"changes": changes, "reason": reason}, headers=headers)
+def amend(client, headers, archive_id, record_id, changes, reason="录入错误", etag=None):
+    """Amend with If-Match `etag`; by default the record's ETag as a GET by `headers` shows it."""
+    path = f"/api/v1/archives/{archive_id}/records/{record_id}"
+    etag = etag or client.get(path, headers=headers).headers.get("ETag")
+    return client.post(f"{path}/amend", json={"changes": changes, "reason": reason},
+                       headers={**headers, "If-Match": etag} if etag else headers)
 
 
 def receive(client, headers, archive_id, record_id):

@@ -274,14 +274,53 @@ def test_every_access_query_has_a_supporting_index(app, client, devdb, people, a
         client.get(f"/api/v1/archives/{archive_id}/consents", headers=people["sup"])
         for who in ("sup", "staff", "doc"):
             client.get("/api/v1/access-requests?status=active", headers=people[who])
-        opening = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"],
+        client.get(f"/api/v1/access-requests/{created['id']}", headers=people["staff"])
+        app.config["BREAK_GLASS_PER_DAY"] = 1  # the first opening is the last of the day: an alert
+        opening = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["doc2"],
                               json={"reason": "急诊昏迷"}).get_json()
-        client.get(f"/api/v1/archives/{archive_id}", headers=people["far"])
-        for who in ("staff", "far"):
+        client.get(f"/api/v1/archives/{archive_id}", headers=people["doc2"])
+        for who in ("staff", "doc2"):
             client.get("/api/v1/break-glass?status=unreviewed", headers=people[who])
             client.get("/api/v1/break-glass", headers=people[who])
+        for who in ("staff", "sup"):
+            client.get("/api/v1/break-glass/alerts", headers=people[who])
         client.post(f"/api/v1/break-glass/{opening['id']}/acknowledge", headers=people["staff"], json={})
         client.get("/api/v1/break-glass/counts?since=2026-01-01", headers=people["sup"])
-    ours = ("access_requests", "access_events", "consents", "break_glass")
+    ours = ("access_requests", "access_events", "consents", "break_glass", "alerts")
     assert {c for c, _q, _s in listener.shapes(ours)} == set(ours)
     assert unsupported(listener, ours) == []
+
+
+def test_the_approver_may_not_record_the_consent_too(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    assert approve(client, people["staff"], created["id"]).status_code == 200
+    same = step(client, people["staff"], created["id"], "consent", SELF_SIGNED)
+    assert same.status_code == 403
+    assert "another colleague" in same.get_json()["detail"]
+    assert stored(db, created["id"])["status"] == "awaiting_consent"
+    assert db.consents.count_documents({}) == 0
+    assert len(denials(db, "access.consent_granted")) == 1
+    # A colleague records it; anyone of the archive's staff may record a withdrawal.
+    assert step(client, people["staff2"], created["id"], "consent", SELF_SIGNED).get_json()["status"] == "active"
+    withdrawn = step(client, people["staff"], created["id"], "consent",
+                     {"decision": "withdrawn", "given_by": "self", "method": "signature"})
+    assert withdrawn.get_json()["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("app", [{"APPROVER_MAY_RECORD_CONSENT": 1}], indirect=True)
+def test_a_one_person_health_centre_may_approve_and_record_the_consent(client, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    approve(client, people["staff"], created["id"])
+    assert step(client, people["staff"], created["id"], "consent", SELF_SIGNED).get_json()["status"] == "active"
+
+
+def test_reading_an_application_is_audited(client, db, people, archive_id):
+    created = file_request(client, people["sup"], archive_id)
+    assert client.get(f"/api/v1/access-requests/{created['id']}", headers=people["staff"]).status_code == 200
+    [viewed] = db.audit.find({"action": "access.view", "actor": "staff"})
+    assert (viewed["outcome"], viewed["archive_id"], viewed["grant"]) == ("ok", archive_id, created["id"])
+    listed = client.get("/api/v1/access-requests", headers=people["doc"]).get_json()
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+    [entry] = db.audit.find({"action": "access.list", "actor": "doc"})
+    assert entry["detail"]["shown"] == [archive_id]
+    assert "高血压随访" not in str(list(db.audit.find()))

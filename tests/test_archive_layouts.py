@@ -28,7 +28,7 @@ FOLLOWUP = {"kind": "followup", "population": "hypertension", "date": "2025-03-0
 @pytest.fixture
 def people(login):
     return {"doctor": login("village_doctor", VILLAGE), "township": login("township_staff", TOWNSHIP),
-            "outsider": login("village_doctor", "411424101101", "outsider"),
+            "outsider": login("village_doctor", "411423101102", "outsider"),
             "supervisor": login("supervisor", "411423")}
 
 
@@ -66,8 +66,10 @@ def test_every_endpoint_takes_the_sites_layout_and_refuses_the_other(app, client
         assert response.status_code in (200, 201), (path, response.get_json())
 
     record = client.post(f"/api/v1/archives/{second}/records", json=FOLLOWUP, headers=people["doctor"]).get_json()
-    assert client.get(f"/api/v1/archives/{second}/records/{record['id']}", headers=people["doctor"]).status_code == 200
-    amended = client.post(f"/api/v1/archives/{second}/records/{record['id']}/amend", headers=people["doctor"],
+    read = client.get(f"/api/v1/archives/{second}/records/{record['id']}", headers=people["doctor"])
+    assert read.status_code == 200
+    amended = client.post(f"/api/v1/archives/{second}/records/{record['id']}/amend",
+                          headers={**people["doctor"], "If-Match": read.headers["ETag"]},
                           json={"changes": {"heart_rate": 72}, "reason": "补录心率"})
     assert amended.status_code == 200, amended.get_json()
     referral = client.post(f"/api/v1/archives/{second}/records", headers=people["doctor"], json={

@@ -285,24 +285,37 @@ def test_search_by_name_and_id_card_within_scope(client, doctor, login):
     neighbour = login("village_doctor", NEIGHBOUR)
     post_archive(client, neighbour, n=9, village_code=NEIGHBOUR, name="张伟")
 
-    found = client.get("/api/v1/archives", query_string={"name": "张 伟"}, headers=doctor).get_json()
+    found = client.post("/api/v1/archives/search", json={"name": "张 伟"}, headers=doctor).get_json()
     assert [item["id"] for item in found["items"]] == [created[0]["id"], created[2]["id"]]
     assert found["total"] == 2 and found["items"][0]["name"] == "张伟"
 
     card = created[1]["id_card"]
-    by_card = client.get("/api/v1/archives", query_string={"id_card": card.lower()}, headers=doctor).get_json()
+    by_card = client.post("/api/v1/archives/search", json={"id_card": card.lower()}, headers=doctor).get_json()
     assert [item["id"] for item in by_card["items"]] == [created[1]["id"]]
 
-    # The same search in the body keeps identifiers out of access logs.
-    by_body = client.post("/api/v1/archives/search", json={"id_card": card}, headers=doctor).get_json()
-    assert by_body["items"] == by_card["items"]
-
     staff = login("township_staff", TOWNSHIP)
-    township_wide = client.get("/api/v1/archives", query_string={"name": "张伟"}, headers=staff).get_json()
+    township_wide = client.post("/api/v1/archives/search", json={"name": "张伟"}, headers=staff).get_json()
     assert township_wide["total"] == 3
-    one_village = client.get("/api/v1/archives", query_string={"name": "张伟", "village": NEIGHBOUR},
+    one_village = client.post("/api/v1/archives/search", json={"name": "张伟", "village": NEIGHBOUR},
                              headers=staff).get_json()
     assert [item["village_code"] for item in one_village["items"]] == [NEIGHBOUR]
+
+
+def test_names_and_id_cards_are_refused_in_a_url(client, db, doctor, archive_id):
+    """Access logs keep URLs: a name or ID card there is refused, and the answer says
+    where the search takes them; nothing is searched or shown."""
+    card = resident()["id_card"]
+    assert client.get("/", query_string={"name": "李秀英"}).status_code == 400  # a page: the error page
+    for path in ("/api/v1/archives", "/api/v1/followups/due", "/api/v1/access-requests"):
+        for query in ({"name": "李秀英"}, {"id_card": card}, {"name": "李秀英", "id_card": card}):
+            response = client.get(path, query_string=query, headers=doctor)
+            assert response.status_code == 400, (path, query)
+            body = response.get_json()
+            assert sorted(body["errors"]) == sorted(query)
+            assert "POST /api/v1/archives/search" in body["errors"][next(iter(query))][0]
+    assert db.audit.count_documents({"action": "archive.search"}) == 0
+    found = client.post("/api/v1/archives/search", json={"name": "李秀英"}, headers=doctor).get_json()
+    assert [item["id"] for item in found["items"]] == [archive_id]
 
 
 def test_search_pages_through_results(app, client, doctor):
@@ -318,7 +331,7 @@ def test_search_pages_through_results(app, client, doctor):
 
 
 def test_search_input_errors_are_named(client, doctor):
-    assert_invalid(client.get("/api/v1/archives", query_string={"id_card": "123"}, headers=doctor), "id_card")
+    assert_invalid(client.post("/api/v1/archives/search", json={"id_card": "123"}, headers=doctor), "id_card")
     assert_invalid(client.get("/api/v1/archives", query_string={"per_page": 1000}, headers=doctor), "per_page")
     assert_invalid(client.get("/api/v1/archives", query_string={"village": "4114"}, headers=doctor), "village")
 
@@ -352,7 +365,7 @@ def test_moved_away_hands_the_card_on(client, doctor, login):
     moved = post_archive(client, far, village_code=FAR)
     assert moved.status_code == 201
     # Both archives keep the card for search within their own scope.
-    found = client.get("/api/v1/archives", query_string={"id_card": created["id_card"]}, headers=doctor).get_json()
+    found = client.post("/api/v1/archives/search", json={"id_card": created["id_card"]}, headers=doctor).get_json()
     assert [item["status"] for item in found["items"]] == ["closed"]
 
 
@@ -427,7 +440,7 @@ def test_every_read_write_and_denial_is_audited(client, db, doctor, login):
     url = f"/api/v1/archives/{archive_id}"
     client.get(url, headers=doctor)
     client.patch(url, json={"allergies": ["花粉"]}, headers=if_match(doctor, created))
-    client.get("/api/v1/archives", query_string={"name": "李秀英"}, headers=doctor)
+    client.post("/api/v1/archives/search", json={"name": "李秀英"}, headers=doctor)
     outsider = login("village_doctor", NEIGHBOUR)
     client.get(url, headers=outsider)
     entries = list(db.audit.find({"action": {"$regex": "^archive"}}).sort("at", 1))

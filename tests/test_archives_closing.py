@@ -75,4 +75,4 @@ def test_paper_forms_dated_before_the_closing_are_entered_late(client, doctor, a
 def test_late_forms_are_for_the_archives_own_staff_only(client, login, doctor, archive_id):
     assert close(client, doctor, archive_id, reason="death", date=days_ago(5)).status_code == 200
     outsider = login("village_doctor", "411423101102")
-    assert post_record(client, outsider, archive_id, checkup(date=days_ago(6))).status_code == 403
+    assert post_record(client, outsider, archive_id, checkup(date=days_ago(6))).status_code == 404

@@ -21,7 +21,7 @@ def test_every_archive_query_has_an_index(app, devdb, client, doctor, township):
                      headers=if_match(doctor, created))
         for query in ({"name": "李秀英"}, {"id_card": created.get_json()["id_card"]}, {"status": "open"},
                       {"review": "none"}, {"review": "qualified"}, {"village": VILLAGE}, {}):
-            assert client.get("/api/v1/archives", query_string=query, headers=township).status_code == 200
+            assert client.post("/api/v1/archives/search", json=query, headers=township).status_code == 200
         client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=township)
         client.post(f"/api/v1/archives/{archive_id}/close",
                     json={"reason": "moved_away", "date": today().isoformat()}, headers=doctor)

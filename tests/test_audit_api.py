@@ -34,7 +34,7 @@ def trail(client, runner, login):
               "far": login("village_doctor", FAR, username="far.doctor"), "admin": login("admin", COUNTY)}
     assert client.get(f"/api/v1/archives/{archive_id}", headers=people["staff"]).status_code == 200
     for refused in ("other_staff", "supervisor", "far"):
-        assert client.get(f"/api/v1/archives/{archive_id}", headers=people[refused]).status_code == 403
+        assert client.get(f"/api/v1/archives/{archive_id}", headers=people[refused]).status_code == 404
     return archive_id, people
 
 
@@ -69,14 +69,16 @@ def test_filters_and_pages(client, trail):
     staff = people["staff"]
     denied = entries(client, staff, outcome="denied", archive_id=archive_id)
     assert {actor for actor, _action, _outcome in what(denied)} == {"township001", "supervisor423", "far.doctor"}
+    # Listing an archive's trail is itself in it.
     assert what(entries(client, staff, actor="township101", archive_id=archive_id)) == [
-        ("township101", "archive.read", "ok")]
+        ("township101", "audit.list", "ok"), ("township101", "archive.read", "ok")]
     later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert entries(client, staff, since=later)["total"] == 0
     everything = entries(client, staff)
     page = entries(client, staff, per_page=2, page=2)
-    assert page["total"] == everything["total"] and page["per_page"] == 2
-    assert [item["id"] for item in page["items"]] == [item["id"] for item in everything["items"][2:4]]
+    # One more since: the entry of listing everything.
+    assert page["total"] == everything["total"] + 1 and page["per_page"] == 2
+    assert [item["id"] for item in page["items"]] == [item["id"] for item in everything["items"][1:3]]
 
 
 def test_supervisors_see_their_own_trail_and_counts_for_their_region(client, db, trail):
@@ -147,6 +149,29 @@ def test_disclosure_report_says_who_used_the_archive_when_and_why(client, trail)
     assert all("ip" not in item for item in body["items"])
 
 
+def test_the_report_names_every_list_that_showed_the_resident_and_every_reading_of_the_trail(
+        client, db, trail):
+    archive_id, people = trail
+    other = make_archive(client, people["doctor"], n=1)
+    found = client.post("/api/v1/archives/search", json={"name": "李秀英"}, headers=people["doctor"]).get_json()
+    assert [item["id"] for item in found["items"]] == [archive_id]
+    assert client.get("/api/v1/followups/due", query_string={"village": VILLAGE},
+                      headers=people["doctor"]).status_code == 200
+    entries(client, people["staff"], archive_id=archive_id)
+    client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
+
+    def uses(archive):
+        report = client.get(f"/api/v1/archives/{archive}/disclosures", headers=people["staff"]).get_json()
+        return [(item["actor"], item["action"]) for item in report["items"] if item["outcome"] == "ok"]
+
+    mine = uses(archive_id)
+    assert ("li.doctor", "archive.search") in mine  # the name shown in a result list
+    assert ("li.doctor", "followups.due") in mine
+    assert ("township101", "audit.list") in mine and ("township101", "audit.disclosures") in mine
+    assert ("li.doctor", "archive.search") not in uses(other)  # the search did not show that one
+    assert ("li.doctor", "followups.due") in uses(other)
+
+
 def test_only_the_archives_township_makes_its_disclosure_report(client, db, trail):
     archive_id, people = trail
     for who in ("other_staff", "supervisor", "doctor"):
@@ -203,6 +228,7 @@ def test_every_audit_query_has_a_supporting_index(app, client, devdb, trail):
             client.get("/api/v1/audit/counts", headers=people[who])
             client.get("/api/v1/audit/verify", headers=people[who])
         client.get("/api/v1/audit", query_string={"archive_id": archive_id}, headers=people["admin"])
+        client.post("/api/v1/archives/search", json={"name": "李秀英"}, headers=people["doctor"])
         client.get(f"/api/v1/archives/{archive_id}/disclosures", headers=people["staff"])
     assert len(list(listener.shapes(("audit", "audit_heads")))) >= 10
     assert unsupported(listener, ("audit", "audit_heads")) == []

@@ -121,8 +121,9 @@ def test_who_may_sign(client, db, doctor, township, people, archive_id):
     team = make_team(client, township)
     other_team = make_team(client, people["town2"], township="411423001", lead="town2", members=(), name="城关一队")
     assert sign_contract(client, people["doc"], archive_id, team).status_code == 403  # the village's, not in the team
-    assert sign_contract(client, people["doc2"], archive_id, team).status_code == 403
-    assert sign_contract(client, people["sup"], archive_id, team).status_code == 403
+    # Those who may not read the archive are answered as for one that does not exist.
+    assert sign_contract(client, people["doc2"], archive_id, team).status_code == 404
+    assert sign_contract(client, people["sup"], archive_id, team).status_code == 404
     wrong_team = sign_contract(client, township, archive_id, other_team)
     assert wrong_team.status_code == 422 and "411423001" in wrong_team.get_json()["errors"]["team"][0]
     assert db.contracts.count_documents({}) == 0

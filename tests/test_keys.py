@@ -292,7 +292,7 @@ def test_rotation_reseals_every_encrypted_collection_and_everything_still_reads(
     rejected = file_request(client, people["far"], archive_id)
     assert step(client, people["staff"], rejected["id"], "decision",
                 {"decision": "reject", "note": NOTES["reject"]}).status_code == 200
-    glass = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"],
+    glass = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["urban_doc"],
                         json={"reason": NOTES["glass"]})
     assert glass.status_code == 201, glass.get_json()
     assert client.post(f"/api/v1/break-glass/{glass.get_json()['id']}/acknowledge", headers=people["staff"],

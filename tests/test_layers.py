@@ -10,10 +10,11 @@ LAYERS = ("core", "policy", "services", "views")
 
 # Modules whose name does not say their layer.
 VIEWS = {"healthrec", "healthrec.cli", "healthrec.health", "healthrec.bodies", "healthrec.headers",
-         "healthrec.openapi"}
+         "healthrec.openapi", "healthrec.urls"}
 SERVICES = {
     "healthrec.demo", "healthrec.archives.locks", "healthrec.archives.legacy",
     "healthrec.access.requests", "healthrec.access.break_glass", "healthrec.access.consent_log",
+    "healthrec.access.alerts",
     "healthrec.records.writes", "healthrec.records.reads", "healthrec.records.worklists",
     "healthrec.contracts.teams", "healthrec.contracts.follow",
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",

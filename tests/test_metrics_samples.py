@@ -55,7 +55,7 @@ def test_a_seeded_draw_is_uniform_over_the_archived_and_can_be_repeated(client, 
     unseeded = draw_sample(client, people["sup"], TOWNSHIP, 7)
     assert unseeded["archives"] == frame and isinstance(unseeded["seed"], int)
     entry = db.audit.find_one({"action": "sample.create", "grant": sample["id"]})
-    assert entry["detail"]["seed"] == 20260601 and entry["detail"]["archives"] == sample["archives"]
+    assert entry["detail"]["seed"] == 20260601 and entry["detail"]["shown"] == sample["archives"]
 
 
 def test_a_checker_reads_exactly_the_drawn_archives_while_the_sample_is_open(client, db, people):
@@ -68,7 +68,7 @@ def test_a_checker_reads_exactly_the_drawn_archives_while_the_sample_is_open(cli
 
     assert read(client, people["sup"], drawn).status_code == 200
     assert client.get(f"/api/v1/archives/{drawn}/records", headers=people["sup"]).status_code == 200
-    assert read(client, people["sup"], other).status_code == 403
+    assert read(client, people["sup"], other).status_code == 404
     reads = list(db.audit.find({"actor": "sup", "archive_id": drawn, "outcome": "ok"}))
     assert {(entry["action"], entry["grant"], entry["purpose"]) for entry in reads} == {
         ("archive.read", sample["id"], SAMPLE_PURPOSE), ("record.list", sample["id"], SAMPLE_PURPOSE)}
@@ -80,7 +80,7 @@ def test_a_checker_reads_exactly_the_drawn_archives_while_the_sample_is_open(cli
 
     closed = client.post(f"/api/v1/metrics/samples/{sample['id']}/close", headers=people["sup"])
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
-    assert read(client, people["sup"], drawn).status_code == 403
+    assert read(client, people["sup"], drawn).status_code == 404
     assert check(client, people["sup"], sample["id"], drawn).status_code == 409
     again = client.post(f"/api/v1/metrics/samples/{sample['id']}/close", headers=people["sup"])
     assert again.status_code == 409
@@ -91,7 +91,7 @@ def test_the_last_day_passing_ends_the_access(client, db, people):
     sample = draw_sample(client, people["sup"], VILLAGE, 1, due=today().isoformat())
     assert read(client, people["sup"], drawn).status_code == 200
     db.samples.update_one({"_id": sample["id"]}, {"$set": {"due": days_ago(1)}})
-    assert read(client, people["sup"], drawn).status_code == 403
+    assert read(client, people["sup"], drawn).status_code == 404
     shown = client.get(f"/api/v1/metrics/samples/{sample['id']}", headers=people["sup"]).get_json()
     assert shown["status"] == "expired"
     refused = check(client, people["sup"], sample["id"], drawn)
@@ -106,7 +106,7 @@ def test_named_checkers_read_and_record_others_do_not(client, db, people, login)
     assert sorted(sample["checkers"]) == ["checker", "town2"]
     assert read(client, checker, drawn).status_code == 200
     assert read(client, people["town2"], drawn).status_code == 200
-    assert read(client, people["sup"], drawn).status_code == 403  # drew it, does not check it
+    assert read(client, people["sup"], drawn).status_code == 404  # drew it, does not check it
     assert check(client, people["sup"], sample["id"], drawn).status_code == 403
     assert check(client, checker, sample["id"], drawn).status_code == 200
     shown = client.get(f"/api/v1/metrics/samples/{sample['id']}", headers=people["sup"]).get_json()

@@ -230,31 +230,63 @@ def test_an_amendment_is_checked_like_a_new_record(client, db, doctor, archive_i
     # null removes an optional field
     cleared = amend(client, doctor, archive_id, record["id"], {"guidance": None})
     assert cleared.status_code == 200 and "guidance" not in cleared.get_json()
-    missing = client.post(f"/api/v1/archives/{archive_id}/records/nosuchrecord/amend",
-                          json={"changes": {"note": "x"}, "reason": "x"}, headers=doctor)
+    missing = amend(client, doctor, archive_id, "nosuchrecord", {"note": "x"}, etag='"nosuchrecord.1"')
     assert missing.status_code == 404
     assert db.records.count_documents({"record_id": record["id"]}) == 2
+
+
+def test_an_amendment_is_made_on_the_version_read(client, db, doctor, archive_id):
+    record = make_record(client, doctor, archive_id, checkup())
+    path = f"/api/v1/archives/{archive_id}/records/{record['id']}"
+    read = client.get(path, headers=doctor)
+    assert read.headers["ETag"] == f'"{record["id"]}.1"'
+    body = {"changes": {"general": {"weight": 61}}, "reason": "录入错误"}
+    for headers in (doctor, {**doctor, "If-Match": "*"}):
+        unguarded = client.post(f"{path}/amend", json=body, headers=headers)
+        assert unguarded.status_code == 428 and "If-Match" in unguarded.get_json()["detail"]
+    first = client.post(f"{path}/amend", json=body, headers={**doctor, "If-Match": read.headers["ETag"]})
+    assert first.status_code == 200 and first.headers["ETag"] == f'"{record["id"]}.2"'
+    # A second change made on what the first read showed would undo the first: refused.
+    stale = client.post(f"{path}/amend", json={"changes": {"general": {"weight": 65}}, "reason": "录入错误"},
+                        headers={**doctor, "If-Match": read.headers["ETag"]})
+    assert stale.status_code == 412 and stale.get_json()["current_version"] == 2
+    assert sorted(doc["version"] for doc in db.records.find({"record_id": record["id"]})) == [1, 2]
+    assert db.audit.count_documents({"action": "record.amend", "outcome": "ok"}) == 1
+
+
+def test_an_amended_referral_goes_to_a_current_region(client, db, doctor, archive_id):
+    referral = make_record(client, doctor, archive_id, record_body("referral", to_region=URBAN_TOWNSHIP))
+    assert_invalid(amend(client, doctor, archive_id, referral["id"], {"to_region": "411423101199"}),
+                   changes__to_region="There is no region 411423101199")
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    db.regions.update_one({"_id": URBAN_TOWNSHIP}, {"$set": {"valid_to": yesterday}})
+    # The whole record is checked again, not only what changed.
+    assert_invalid(amend(client, doctor, archive_id, referral["id"], {"reason": "血压控制不佳,头痛"}),
+                   changes__to_region="retired")
+    assert db.records.count_documents({"record_id": referral["id"]}) == 1
 
 
 def test_concurrent_amendments_never_share_a_version(app, db, doctor, archive_id):
     client = app.test_client()
     record = make_record(client, doctor, archive_id, checkup())
+    etag = client.get(f"/api/v1/archives/{archive_id}/records/{record['id']}", headers=doctor).headers["ETag"]
     barrier = threading.Barrier(4)
     statuses = []
 
     def change(weight):
         barrier.wait()
-        statuses.append(amend(app.test_client(), doctor, archive_id, record["id"], {"general": {"weight": weight}})
-                        .status_code)
+        statuses.append(amend(app.test_client(), doctor, archive_id, record["id"], {"general": {"weight": weight}},
+                              etag=etag).status_code)
 
     threads = [threading.Thread(target=change, args=(60 + n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert set(statuses) <= {200, 409} and 200 in statuses
+    # All made on version 1: one wins, the others are told it changed (412) or changed at once (409).
+    assert set(statuses) <= {200, 409, 412} and statuses.count(200) == 1
     versions = [doc["version"] for doc in db.records.find({"record_id": record["id"]})]
-    assert sorted(versions) == list(range(1, statuses.count(200) + 2))
+    assert sorted(versions) == [1, 2]
     assert db.records.count_documents({"record_id": record["id"], "current": True}) == 1
 
 
@@ -286,9 +318,10 @@ def test_only_in_scope_users_read_and_write_and_everything_is_audited(client, db
     assert len(timeline(client, township, archive_id)["items"]) == 1
     for role, region in (("village_doctor", NEIGHBOUR), ("supervisor", COUNTY), ("admin", COUNTY)):
         headers = login(role, region)
-        assert post_record(client, headers, archive_id, checkup()).status_code == 403
-        assert client.get(f"/api/v1/archives/{archive_id}/records", headers=headers).status_code == 403
-        assert amend(client, headers, archive_id, record["id"], {"note": "x"}).status_code == 403
+        assert post_record(client, headers, archive_id, checkup()).status_code == 404
+        assert client.get(f"/api/v1/archives/{archive_id}/records", headers=headers).status_code == 404
+        assert amend(client, headers, archive_id, record["id"], {"note": "x"}, etag=f'"{record["id"]}.1"'
+                     ).status_code == 404
     assert db.records.count_documents({}) == 1
     entries = list(db.audit.find({"archive_id": archive_id, "action": {"$regex": "^record"}}))
     outcomes = sorted((e["action"], e["actor"], e["outcome"]) for e in entries)

@@ -2,7 +2,10 @@
 service process that has served requests before (its hints and regions are warm).
 
 Targets: creating an archive ≤ 4, reading one ≤ 3, any list page ≤ 4 however long the
-list, and nothing that grows with the number of items shown. Adding records takes 5 (6
+list, and nothing that grows with the number of items shown. Two lists take 5, as both
+are audited: the access requests, two queries merged (the caller's own and those they
+decide), and the audit trail, which first asks which townships were merged into the
+caller's. Adding records takes 5 (6
 with an Idempotency-Key, whose claim is a write of its own): after writing them it reads
 the archive's custody again, so records written while a transfer moves the archive follow
 it (archives.follow_custody)."""
@@ -11,9 +14,9 @@ import pytest
 
 from tests.factories import (
     COUNTY,
-    FAR,
     NEIGHBOUR,
     TOWNSHIP,
+    URBAN,
     VILLAGE,
     checkup,
     days_ago,
@@ -40,7 +43,10 @@ def sent(app, devdb):
         with watched(app, devdb) as listener:
             response = call()
         assert response.status_code < 300, response.get_json()
-        return [name for name, _command in listener.seen]
+        # An audit chain's head moves once every chain.HEAD_EVERY entries, in whichever
+        # request writes the entry that starts a block: a sixteenth of a write each, not
+        # a cost of the request that happens to carry it.
+        return [name for name, command in listener.seen if command.get(name) != "audit_heads"]
     return commands
 
 
@@ -66,17 +72,19 @@ def test_adding_a_record_takes_five_and_six_with_an_idempotency_key(client, doct
                                         headers=doctor))) == 5
 
 
-def test_a_list_page_takes_at_most_four_however_long_the_list(client, doctor, township, login, sent):
+def test_a_list_page_takes_at_most_four_however_long_the_list(app, client, doctor, township, login, sent):
     archives = [make_archive(client, doctor, n) for n in range(5)]
     for n in range(5):
         make_record(client, doctor, archives[0], hypertension(days_ago(n + 1)))
     sent_to_township = record_body("referral", to_region=TOWNSHIP)
     for archive_id in archives:
         make_record(client, doctor, archive_id, sent_to_township)
-    supervisor, far = login("supervisor", COUNTY), login("village_doctor", FAR, "far")
+    supervisor, urban = login("supervisor", COUNTY), login("village_doctor", URBAN, "urban")
+    app.config["BREAK_GLASS_PER_DAY"] = len(archives)
     for archive_id in archives:
         file_request(client, supervisor, archive_id)
-        opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", json={"reason": "急诊昏迷"}, headers=far)
+        opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", json={"reason": "急诊昏迷"},
+                             headers=urban)
         assert opened.status_code == 201
 
     lists = {
@@ -91,7 +99,8 @@ def test_a_list_page_takes_at_most_four_however_long_the_list(client, doctor, to
         # A page of two out of more (the total needs a count), and every item on one page.
         short = sent(lambda u=url, h=headers, q=query: client.get(u, query_string={**q, "per_page": 2}, headers=h))
         whole = sent(lambda u=url, h=headers, q=query: client.get(u, query_string={**q, "per_page": 200}, headers=h))
-        assert len(short) <= 4 and len(whole) <= len(short), (name, short, whole)
+        assert len(short) <= (5 if name in ("access requests", "audit") else 4) and len(whole) <= len(short), (
+            name, short, whole)
 
 
 def test_the_due_list_takes_five_however_many_are_due(client, doctor, login, sent):

@@ -143,9 +143,14 @@ def test_a_correction_keeps_the_earlier_version(doctor_web, db):
     record = factories.make_record(doctor_web, headers, archive_id, factories.hypertension(factories.days_ago(3)))
     url = f"/archives/{archive_id}/records/{record['id']}/amend"
     form = {key.removeprefix("records.0."): value for key, value in visit_form(factories.days_ago(3), 142).items()}
-    refused = doctor_web.post(url, data=form)
+    assert 'name="version" value="1"' in doctor_web.get(url).get_data(as_text=True)
+    refused = doctor_web.post(url, data={**form, "version": "1"})
     assert refused.status_code == 422 and "必填" in error_next_to(refused.get_data(as_text=True), "reason")
-    assert doctor_web.post(url, data={**form, "reason": "血压录入错误"}).status_code == 302
+    assert doctor_web.post(url, data={**form, "version": "1", "reason": "血压录入错误"}).status_code == 302
+    assert db.records.count_documents({"record_id": record["id"]}) == 2
+    # The same form sent again, made on version 1, would undo what was corrected since.
+    stale = doctor_web.post(url, data={**form, "version": "1", "reason": "血压录入错误"})
+    assert "已有人修改了它" in stale.get_data(as_text=True)
     assert db.records.count_documents({"record_id": record["id"]}) == 2
     page = doctor_web.get(f"/archives/{archive_id}").get_data(as_text=True)
     assert "已更正（第 2 版）" in page and "142" in page

@@ -99,6 +99,12 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
     tab.locator('input[name="decision"][value="approve"]').check()
     tab.get_by_role("button", name="保存审批结果").click()
     expect(tab.locator("#request-status")).to_have_text("已批准，待本人同意")
+    # The resident's answer is recorded by a colleague of the one who approved (four eyes).
+    request_page = tab.url
+    people["staff2"]
+    tab.get_by_role("button", name="退出").click()
+    sign_in(tab, "staff2")
+    tab.goto(request_page)
     tab.locator('input[name="decision"][value="granted"]').check()
     tab.locator('input[name="given_by"][value="guardian"]').check()
     tab.locator("#f-guardian_name").fill("赵建国")
@@ -119,7 +125,7 @@ def test_township_reviews_and_grants_access_with_consent(web, tab, client, peopl
 
 def test_supervisor_requests_access_and_reads_under_the_grant_on_a_phone(web, tab, browser, client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
-    people["sup"], people["staff"]
+    people["sup"], people["staff"], people["staff2"]
     tab.set_viewport_size(PHONE)
     no_javascript(browser, tab)
 
@@ -140,13 +146,17 @@ def test_supervisor_requests_access_and_reads_under_the_grant_on_a_phone(web, ta
     expect(tab.locator("#request-status")).to_have_text("待审批")
     request_id = tab.url.rsplit("/", 1)[1]
 
-    # The township health centre approves; the resident consents in person.
+    # The township health centre approves; the resident consents in person, recorded by a
+    # colleague of the one who approved (four eyes).
     browser.clear_cookies()
     tab.goto(f"{web}/access-requests/{request_id}")
     sign_in(tab, "staff")
     tab.locator('input[name="decision"][value="approve"]').check()
     tab.get_by_role("button", name="保存审批结果").click()
     expect(tab.locator("#request-status")).to_have_text("已批准，待本人同意")
+    browser.clear_cookies()
+    tab.goto(f"{web}/access-requests/{request_id}")
+    sign_in(tab, "staff2")
     tab.locator('input[name="decision"][value="granted"]').check()
     tab.locator('input[name="given_by"][value="self"]').check()
     tab.locator('input[name="method"][value="signature"]').check()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from healthrec.clock import today
 from schemas.archives import ArchiveChange
 from tests import factories
 from tests.factories import PASSWORD
@@ -64,9 +65,16 @@ def test_an_access_request_from_the_inbox_to_the_consent_record(staff_web, peopl
     assert staff_web.post(f"{url}/decision", data={"decision": "approve"}).status_code == 302
     witnessless = {"decision": "granted", "given_by": "guardian", "guardian_name": "赵建国", "relation": "儿子",
                    "method": "verbal_witnessed"}
-    refused = staff_web.post(f"{url}/consent", data=witnessless)
+    witnessed = {**witnessless, "witness": "孙丽"}
+    # Who approved it does not also record the resident's answer: a colleague does.
+    approver = staff_web.post(f"{url}/consent", data=witnessed).get_data(as_text=True)
+    assert "须由另一位同事" in approver and db.consents.count_documents({}) == 0
+    people["staff2"]
+    colleague = staff_web.application.test_client()
+    sign_in(colleague, "staff2")
+    refused = colleague.post(f"{url}/consent", data=witnessless)
     assert "口头同意须填写见证人姓名" in error_next_to(refused.get_data(as_text=True), "witness")
-    assert staff_web.post(f"{url}/consent", data={**witnessless, "witness": "孙丽"}).status_code == 302
+    assert colleague.post(f"{url}/consent", data=witnessed).status_code == 302
     record = staff_web.get(url).get_data(as_text=True)
     assert "已授权" in record and "县卫健委慢病科申请查阅" in record
     assert "口头（有见证人）" in record and "见证人 孙丽" in record and "赵建国" in record
@@ -88,11 +96,11 @@ def test_a_requester_cannot_decide_their_own_request(staff_web, people):
 
 def test_emergency_openings_are_reviewed(client, staff_web, people, db):
     archive_id = factories.make_archive(client, people["doc"])
-    opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["far"],
+    opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["urban_doc"],
                          json={"reason": "车祸昏迷，急需既往史"})
     assert opened.status_code == 201
     queue = staff_web.get("/break-glass").get_data(as_text=True)
-    assert "车祸昏迷" in queue and "far" in queue
+    assert "车祸昏迷" in queue and "urban_doc" in queue
     opening = opened.get_json()["id"]
     assert staff_web.post(f"/break-glass/{opening}/acknowledge", data={"note": "已核实"}).status_code == 302
     assert db.break_glass.find_one({"_id": opening})["status"] == "acknowledged"
@@ -100,16 +108,43 @@ def test_emergency_openings_are_reviewed(client, staff_web, people, db):
 
 def test_an_archive_outside_ones_region_offers_a_request_and_an_emergency_opening(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
-    people["far"]
-    sign_in(client, "far")
+    people["doc2"]
+    sign_in(client, "doc2")
     page = client.get(f"/archives/{archive_id}")
-    assert page.status_code == 403
+    assert page.status_code == 404
     assert "不在您的辖区内" in page.get_data(as_text=True) and "李秀英" not in page.get_data(as_text=True)
+    # A code nobody holds gets the same page.
+    missing = client.get(f"/archives/{factories.code(9999)}").get_data(as_text=True)
+    assert missing == page.get_data(as_text=True).replace(archive_id, factories.code(9999))
     short = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "急"})
-    assert short.status_code == 403 and error_next_to(short.get_data(as_text=True), "reason")
+    assert short.status_code == 404 and error_next_to(short.get_data(as_text=True), "reason")
     opened = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "车祸昏迷，急需既往史"})
     assert opened.status_code == 302
     assert "李秀英" in client.get(f"/archives/{archive_id}").get_data(as_text=True)
+
+
+def test_another_countys_archive_cannot_be_opened_in_an_emergency(client, people, db):
+    archive_id = factories.make_archive(client, people["doc"])
+    people["far"]
+    sign_in(client, "far")
+    refused = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "车祸昏迷，急需既往史"},
+                          follow_redirects=True)
+    assert refused.status_code == 404 and "紧急调阅只限本县的档案" in refused.get_data(as_text=True)
+    assert db.break_glass.count_documents({}) == 0
+
+
+def test_the_start_pages_tell_of_a_clinician_near_the_days_limit(app, client, people):
+    app.config["BREAK_GLASS_PER_DAY"] = 2
+    archive_id = factories.make_archive(client, people["doc"])
+    assert client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=people["doc2"],
+                       json={"reason": "车祸昏迷，急需既往史"}).status_code == 201
+    people["staff"], people["sup"]
+    expected = f"doc2 于 {today().isoformat()} 已紧急调阅 1 次，每日最多 2 次。"
+    people["town2"]
+    for who, told in (("staff", True), ("sup", True), ("town2", False)):
+        browser = app.test_client()
+        sign_in(browser, who)
+        assert (expected in browser.get("/").get_data(as_text=True)) is told, who
 
 
 def test_incoming_referrals_are_received(staff_web, people, db):

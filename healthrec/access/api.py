@@ -3,15 +3,16 @@
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from healthrec.access import alerts, requests
 from healthrec.access import break_glass as openings
 from healthrec.access import consent_log as consents
-from healthrec.access import requests
 from schemas.access import (
     AccessRequest,
     AccessRequestIn,
     AccessRequestList,
     AccessRequestQuery,
     AcknowledgeIn,
+    AlertList,
     BreakGlass,
     BreakGlassCounts,
     BreakGlassCountsQuery,
@@ -22,6 +23,7 @@ from schemas.access import (
     ConsentIn,
     DecisionIn,
 )
+from schemas.paging import PageQuery
 
 blp = Blueprint("access", __name__, url_prefix="/api/v1",
                 description="Access requests, consent log and break-glass (plan item 7)")
@@ -107,9 +109,11 @@ def enrolment_consent(body, archive_id):
 @blp.response(201, BreakGlass)
 @blp.alt_response(403, description="Not a clinician")
 @blp.alt_response(404, description="No such archive")
+@blp.alt_response(404, description="No such archive, or one of another county: the same answer")
 @blp.alt_response(409, description="Within your scope already, or already open to you")
+@blp.alt_response(429, description="The day's openings (HEALTHREC_BREAK_GLASS_PER_DAY) are used up")
 def break_glass(body, archive_id):
-    """Open an archive outside your scope in an emergency; the township reviews it."""
+    """Open an archive of your county outside your scope in an emergency; the township reviews it."""
     return openings.open_archive(current_user, archive_id, body["reason"])
 
 
@@ -119,6 +123,16 @@ def break_glass(body, archive_id):
 def list_break_glass(query):
     """Township staff: their township's emergency openings (the review queue); others: their own."""
     return openings.list_openings(current_user, **query)
+
+
+@blp.route("/break-glass/alerts", methods=["GET"])
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, AlertList)
+@blp.alt_response(403, description="Neither township staff nor a supervisor")
+def list_alerts(query):
+    """Alerts about clinicians of your township (staff) or region (supervisors), newest
+    first: one who has nearly used up the day's emergency openings."""
+    return alerts.list_alerts(current_user, **query)
 
 
 @blp.route("/break-glass/<opening_id>/acknowledge", methods=["POST"])

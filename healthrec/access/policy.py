@@ -38,11 +38,18 @@ def check_decide(user, doc):
     _not_own(user, doc)
 
 
-def check_consent(user, doc):
+def check_consent(user, doc, withdrawal=False, approver_may=False):
+    """`approver_may`: the one who approved the request may also record the answer to it
+    (a one-person health centre); otherwise that takes a second person. Anyone of the
+    archive's staff may record a withdrawal, which only takes access away."""
     if not may_record_consent(user, doc):
         raise Forbidden(f"Consent is recorded by staff of township health centre {doc['township']} or a "
                         f"village doctor of village {doc['village']}.")
     _not_own(user, doc)
+    if not (withdrawal or approver_may) and user.username == doc.get("decided_by"):
+        raise Forbidden("You approved this request, so another colleague (township health centre staff or "
+                        f"the village doctor of village {doc['village']}) must record the resident's answer; "
+                        "nothing was recorded.")
 
 
 def check_revoke(user, doc):
@@ -74,6 +81,11 @@ def check_outside_scope(user, custody):
 def check_acknowledge(user, doc):
     if not staff_of(user, doc["township"]):
         raise Forbidden(f"Emergency openings are reviewed by staff of township health centre {doc['township']}.")
+
+
+def check_alerts(user):
+    if user.role not in (TOWNSHIP_STAFF, SUPERVISOR):
+        raise Forbidden("Alerts are for township health centre staff and supervisors.")
 
 
 def check_counts(user, region):

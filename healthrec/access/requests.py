@@ -7,6 +7,7 @@ steps the request's state does not allow, are audited as denials.
 """
 
 from datetime import timedelta
+from functools import partial
 
 from bson import ObjectId
 from flask import current_app
@@ -88,9 +89,11 @@ def record_consent(user, request_id, decision, **giver):
         to, changes = "refused", {}
     else:
         to, changes = "withdrawn", {"ended_by": user.username, "ended_at": at}
-    states = ("active",) if decision == "withdrawn" else ("awaiting_consent",)
-    return _step(user, f"access.consent_{decision}", doc, states, policy.check_consent, to, changes,
-                 consent=entry)
+    withdrawal = decision == "withdrawn"
+    states = ("active",) if withdrawal else ("awaiting_consent",)
+    check = partial(policy.check_consent, withdrawal=withdrawal,
+                    approver_may=bool(current_app.config["APPROVER_MAY_RECORD_CONSENT"]))
+    return _step(user, f"access.consent_{decision}", doc, states, check, to, changes, consent=entry)
 
 
 def revoke(user, request_id):
@@ -104,6 +107,8 @@ def get_request(user, request_id):
     doc = load(REQUESTS, request_id)
     with refusals(user, "access.view", **_where(doc)):
         policy.check_view(user, doc)
+    # The application says what is wanted of the resident: its reading is a disclosure.
+    record(user, "access.view", **_where(doc))
     return present_request(doc)
 
 
@@ -126,8 +131,12 @@ def list_requests(user, status=None, page=1, per_page=None):
     at = now()
     if status:
         queries = [{**query, **_status_query(status, at)} for query in queries]
-    return page_of_union(get_db()[REQUESTS], queries, [("created_at", -1), ("_id", -1)], page, per_page,
-                         lambda doc: present_request(doc, at))
+    result = page_of_union(get_db()[REQUESTS], queries, [("created_at", -1), ("_id", -1)], page, per_page,
+                           lambda doc: present_request(doc, at))
+    record(user, "access.list", region=user.region,
+           detail={"filters": ["status"] if status else [], "total": result["total"],
+                   "shown": sorted({item["archive_id"] for item in result["items"]})})
+    return result
 
 
 def _status_query(status, at):

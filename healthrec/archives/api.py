@@ -11,6 +11,7 @@ from schemas.archives import (
     ArchiveChange,
     ArchiveCreate,
     ArchiveList,
+    ArchiveListQuery,
     ArchiveQuery,
     CloseRequest,
     ReviewRequest,
@@ -24,14 +25,15 @@ def etag(archive):
     return f'"{archive["id"]}.{archive["version"]}"'
 
 
-def if_match_version(archive_id):
-    """The version the client's If-Match names; None without the header, 0 for an ETag
-    of something else (never a current version, so the service answers 412)."""
+def if_match_version(target_id):
+    """The version of archive or record `target_id` the client's If-Match names; None
+    without the header, 0 for an ETag of something else (never a current version, so the
+    service answers 412)."""
     if "If-Match" not in request.headers or request.if_match.star_tag:
         return None  # "*" would match any version and so protect nothing
     for tag in request.if_match.as_set():
         code, _, version = tag.rpartition(".")
-        if code == archive_id and version.isascii() and version.isdigit():
+        if code == target_id and version.isascii() and version.isdigit():
             return int(version)
     return 0
 
@@ -66,12 +68,13 @@ def create(body):
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(ArchiveQuery, location="query")
+@blp.arguments(ArchiveListQuery, location="query")
 @blp.response(200, ArchiveList)
 @blp.alt_response(403, description="A role that does not use archives")
+@blp.alt_response(400, description="`name` or `id_card` in the URL: search with POST /api/v1/archives/search")
 def search(query):
-    """Archives within your region; name and id_card match exactly. Identifiers in a URL
-    end up in access logs: POST /api/v1/archives/search takes the same filters in a body."""
+    """Archives within your region. A name or ID card in a URL ends up in access logs, so
+    they are refused here (400): POST /api/v1/archives/search takes them in a body."""
     return service.search_archives(current_user, **query)
 
 
@@ -80,7 +83,8 @@ def search(query):
 @blp.response(200, ArchiveList)
 @blp.alt_response(403, description="A role that does not use archives")
 def search_by_body(query):
-    """The same search as GET /api/v1/archives, with the filters in the request body."""
+    """The archives within your region that match every filter; name and id_card match
+    exactly. Each result shown is in that resident's disclosure report."""
     return service.search_archives(current_user, **query)
 
 

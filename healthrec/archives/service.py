@@ -133,11 +133,31 @@ def follow_custody(collection, archive_id, ids, held):
     return {**held, **moved}
 
 
+def unknown(archive_id):
+    """The answer to an archive that does not exist and to one the user may not read: the
+    same status and words, so that trying codes tells nobody which residents have an
+    archive (the audit entry tells the two apart)."""
+    return NotFound(f"No archive {archive_id} that you may use. Check the number. An archive managed outside "
+                    "your region is read through an access request (POST /api/v1/access-requests) to the "
+                    "township health centre that manages it, or by a clinician in an emergency through "
+                    "break-glass (POST /api/v1/archives/{id}/break-glass).")
+
+
+def _may_read(user, doc):
+    try:
+        authorize(user, READ, doc, doc["_id"])
+    except Forbidden:
+        return False
+    return True
+
+
 def archive_for(user, archive_id, action, audit_as=None, dated=None):
     """The archive `archive_id` for `user` to `action` ("read", "write" or "review").
 
-    Raises Invalid for a malformed code, NotFound, Forbidden (audited as a denial under
-    `audit_as`, default "archive.<action>") and Conflict for a write to a closed archive,
+    Raises Invalid for a malformed code; NotFound (`unknown`) for an archive that does not
+    exist or that the user may not read, a refusal audited as a denial under `audit_as`
+    (default "archive.<action>"); Forbidden for another action on an archive the user may
+    read; and Conflict for a write to a closed archive,
     unless what is written is `dated` (ISO day) on or before the closing: a paper form
     filled in before, entered late. The caller records the use itself with `access.audit(...)`.
     """
@@ -146,8 +166,14 @@ def archive_for(user, archive_id, action, audit_as=None, dated=None):
     doc = get_db().archives.find_one({"_id": archive_id})
     if doc is None:
         record(user, audit_as, outcome="not_found", archive_id=archive_id, region=village)
-        raise NotFound(f"No archive {archive_id}.")
-    access = authorized(user, action, doc, audit_as, archive_id)
+        raise unknown(archive_id)
+    try:
+        access = authorized(user, action, doc, audit_as, archive_id)
+    except Forbidden:
+        # Whoever may read the archive knows it exists, and hears why else not.
+        if action == READ or not _may_read(user, doc):
+            raise unknown(archive_id) from None
+        raise
     result = ArchiveAccess(user, doc, access.purpose, access.grant, access.until)
     if action == WRITE and doc["status"] == "closed" and not (dated and dated <= doc["closed"]["date"]):
         result.audit(audit_as, outcome="conflict")

@@ -3,6 +3,7 @@ the per-archive disclosure report ("who has seen this record, when and why"). Re
 are audited like any other use.
 """
 
+import heapq
 import json
 import re
 
@@ -33,7 +34,13 @@ def list_entries(user, archive_id=None, actor=None, outcome=None, since=None, pa
             query[field] = value
     if since is not None:
         query["at"] = {"$gte": since}
-    return page_of(get_db().audit, query, [("at", -1), ("_id", -1)], page, per_page, present)
+    result = page_of(get_db().audit, query, [("at", -1), ("_id", -1)], page, per_page, present)
+    filters = [name for name, value in (("archive_id", archive_id), ("actor", actor), ("outcome", outcome),
+                                        ("since", since)) if value is not None]
+    # Who saw whom is itself personal: listing an archive's trail goes in its report.
+    record(user, "audit.list", archive_id=archive_id, region=None if archive_id else user.region,
+           detail={"filters": filters, "total": result["total"]})
+    return result
 
 
 def counts(user, since=None):
@@ -66,17 +73,18 @@ def disclosures(user, archive_id, printed=False):
     in whichever township's chain it was written (custody may have moved since).
 
     For the township health centre that manages the archive now (its custody) to hand to
-    the resident; the archive itself is not read, so nothing personal is shown. A step
-    written to two chains (a transfer, seen by both townships) is shown once. `printed`:
-    the report is printed, which is audited.
+    the resident; the archive itself is not read, so nothing personal is shown. A list
+    that showed the resident (a search hit, a due list, a referral…) names the archive in
+    its entry's `detail.shown`, and is in the report too. A step written to two chains (a
+    transfer, seen by both townships) is shown once. Asking for the report, or printing it, is itself
+    in the next one.
     """
     place = archives.custody(archive_id)
     where = {"archive_id": archive_id, "region": place["village"], "township": place["township"]}
     with refusals(user, "audit.disclosures", **where):
         policy.check_disclosures(user, place["township"])
     db = get_db()
-    entries = [entry for entry in db.audit.find({"archive_id": archive_id}).sort([("at", 1), ("_id", 1)])
-               if not (entry.get("detail") or {}).get("copy_of")]
+    entries = [entry for entry in _naming(db, archive_id) if not (entry.get("detail") or {}).get("copy_of")]
     actors = sorted({entry["actor"] for entry in entries})
     names = {doc["_id"]: doc.get("name") for doc in db.users.find({"_id": {"$in": actors}}, {"name": 1})}
     items = [{
@@ -84,6 +92,20 @@ def disclosures(user, archive_id, printed=False):
         "role": entry["role"], "action": entry["action"], "outcome": entry["outcome"],
         "purpose": entry.get("purpose"), "grant": entry.get("grant"),
     } for entry in entries]
-    if printed:
-        record(user, "audit.disclosures_print", **where, detail={"entries": len(items)})
+    record(user, "audit.disclosures_print" if printed else "audit.disclosures", **where,
+           detail={"total": len(items)})
     return {"archive_id": archive_id, **place, "items": items}
+
+
+def _naming(db, archive_id):
+    """The entries about archive `archive_id` (its `archive_id`) and those of lists that
+    showed it (`detail.shown`), oldest first: one equality-led query each, merged."""
+    order = [("at", 1), ("_id", 1)]
+    about = db.audit.find({"archive_id": archive_id}).sort(order)
+    lists = db.audit.find({"detail.shown": archive_id}).sort(order)
+    merged, seen = [], set()
+    for entry in heapq.merge(about, lists, key=lambda entry: (entry["at"], entry["_id"])):
+        if entry["_id"] not in seen:
+            seen.add(entry["_id"])
+            merged.append(entry)
+    return merged

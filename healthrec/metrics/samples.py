@@ -76,7 +76,7 @@ def draw(user, region, size, seed=None, checkers=None, due=None):
     }
     get_db()[SAMPLES].insert_one(doc)
     record(user, action, region=region, purpose=SAMPLE_PURPOSE, grant=sample_id,
-           detail={"size": size, "seed": seed, "archives": doc["archives"], "checkers": checkers, "due": doc["due"]})
+           detail={"size": size, "seed": seed, "shown": doc["archives"], "checkers": checkers, "due": doc["due"]})
     return present(doc, [])
 
 
@@ -118,7 +118,7 @@ def get_sample(user, sample_id):
     with refusals(user, "sample.read", **_where(doc)):
         policy.check_view(user, doc)
     results = list(get_db()[RESULTS].find({"sample": sample_id}).sort("_id", 1))
-    record(user, "sample.read", **_where(doc), detail={"results": len(results)})
+    record(user, "sample.read", **_where(doc), detail={"results": len(results), "shown": doc["archives"]})
     return present(doc, results)
 
 
@@ -141,6 +141,8 @@ def list_samples(user, status=None, page=1, per_page=None):
             {"$match": {"sample": item["id"]}},
             {"$group": {"_id": {"qualified": "$qualified", "authentic": "$authentic"}, "n": {"$sum": 1}}}])
         item["progress"] = progress((row["_id"]["qualified"], row["_id"]["authentic"], row["n"]) for row in groups)
+    record(user, "sample.list", region=user.region, detail={
+        "total": listed["total"], "shown": sorted({code for item in listed["items"] for code in item["archives"]})})
     return listed
 
 

@@ -5,6 +5,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from healthrec.archives.api import if_match_version
 from healthrec.openapi import links
 from healthrec.records import reads, urgent, worklists, writes
 from schemas.records.envelopes import (
@@ -82,18 +83,27 @@ def timeline(query, archive_id):
                                                    "`history`, newest first")
 @blp.alt_response(403, description="May not read this archive")
 def get(archive_id, record_id):
-    """One record: its current version and its history."""
-    return reads.get_record(current_user, archive_id, record_id)
+    """One record: its current version (also as ETag, for an amendment) and its history."""
+    return with_etag(reads.get_record(current_user, archive_id, record_id))
 
 
 @blp.route("/archives/<archive_id>/records/<record_id>/amend", methods=["POST"])
 @blp.arguments(AmendBody)
 @blp.response(200, RecordVersion, description="The new current version")
 @blp.alt_response(403, description="May not write this archive")
-@blp.alt_response(409, description="Changed by someone else since you read it, or the archive is closed")
+@blp.alt_response(409, description="Changed by someone else at the same moment, or the archive is closed")
+@blp.alt_response(412, description="Changed since the ETag in If-Match")
+@blp.alt_response(422, description="Field errors of the whole amended record, keyed changes.<field>")
+@blp.alt_response(428, description="If-Match is missing")
 def amend(body, archive_id, record_id):
-    """Correct a record: a new version with the changes; the old one stays in its history."""
-    return writes.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"])
+    """Correct a record: a new version with the changes; the old one stays in its history.
+    Needs If-Match with the record's ETag (from GET of the record)."""
+    return with_etag(writes.amend_record(current_user, archive_id, record_id, body["changes"], body["reason"],
+                                         if_match_version(record_id)))
+
+
+def with_etag(record):
+    return record, 200, {"ETag": f'"{record["id"]}.{record["version"]}"'}
 
 
 @blp.route("/archives/<archive_id>/records/<record_id>/receive", methods=["POST"])

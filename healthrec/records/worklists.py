@@ -82,7 +82,8 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
                      lambda doc: {**doc, "id": doc["record_id"]}, dict.fromkeys(fields, 1))
     record(user, "referral.incoming", region=user.region, purpose="referral receipt",
-           detail={"total": result["total"], "shown": [item["id"] for item in result["items"]]})
+           detail={"total": result["total"], "records": [item["id"] for item in result["items"]],
+                   "shown": sorted({item["archive_id"] for item in result["items"]})})
     return result
 
 

@@ -32,10 +32,11 @@ from healthrec.audit.log import record, refusals
 from healthrec.clock import now
 from healthrec.crypto import keyring
 from healthrec.db import delete_in_batches, get_db
-from healthrec.errors import Conflict, Invalid, NotFound
+from healthrec.errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from healthrec.records import kinds, person, policy, urgent
 from healthrec.records.reads import born_on, content_of, latest, present
 from healthrec.regions import service as regions
+from healthrec.regions.codes import LEVELS
 from schemas.records.registry import validate_record
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -148,18 +149,33 @@ def _routing(content):
     return {"to_township": to_region[:9]} if len(to_region) >= 9 else {}
 
 
-def _check_receiving_region(code):
+def _check_receiving_region(code, field="to_region"):
+    """A referral goes to a region as it stands today: known, neither retired nor yet to come."""
     try:
         regions.get_region(code)
     except NotFound:
         message = f"There is no region {code}; give the region code of the receiving institution."
-        raise Invalid(message, {"to_region": [message]}) from None
+        raise Invalid(message, {field: [message]}) from None
+    regions.current(code, field, LEVELS[len(code)])
 
 
-def amend_record(user, archive_id, record_id, changes, reason):
-    """A new version of the record with `changes` merged in; the old one stays as history."""
+def amend_record(user, archive_id, record_id, changes, reason, expected_version):
+    """A new version of the record with `changes` merged in; the old one stays as history.
+
+    `expected_version` is the version the change was made on (If-Match): an amendment of
+    an older one would silently undo what was amended since. The whole record is then
+    checked again, as a new one is.
+    """
     access = archives.archive_for(user, archive_id, WRITE, "record.amend")
-    old = kinds.unseal(keyring(), latest(archive_id, record_id))
+    if expected_version is None:
+        raise PreconditionRequired("Send If-Match with the ETag of your last GET of this record, so that "
+                                   "nobody else's correction made meanwhile is undone.")
+    stored = latest(archive_id, record_id)
+    if stored["version"] != expected_version:
+        raise PreconditionFailed(f"Record {record_id} has changed since you read it (it is now version "
+                                 f"{stored['version']}). GET it again, redo your change on the new version and "
+                                 "send its ETag in If-Match.", current_version=stored["version"])
+    old = kinds.unseal(keyring(), stored)
     content = kinds.editable(content_of(old))
     merged = kinds.merge(content, changes)
     for fixed in ("kind", "population"):
@@ -174,6 +190,8 @@ def amend_record(user, archive_id, record_id, changes, reason):
         message = "These changes leave the record as it is; nothing was amended."
         raise Invalid(message, {"changes": [message]})
     _check_fit(access.archive, [new], ["changes."])
+    if new["kind"] == "referral":
+        _check_receiving_region(new["to_region"], "changes.to_region")
     doc = _new_version(access, old, {**new, **kinds.state(old)},
                        {"type": "amend", "by": user.username, "at": now(), "reason": reason})
     urgent.record_amended(access, doc)

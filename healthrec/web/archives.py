@@ -15,7 +15,14 @@ from healthrec.archives import rules
 from healthrec.archives import service as archives
 from healthrec.auth import roles
 from healthrec.clock import today
-from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from healthrec.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    TooManyRequests,
+)
 from healthrec.records import kinds, reads, writes
 from healthrec.web.messages import localise
 from healthrec.web.pages import Form, label_in, message, page_number, refused, render
@@ -126,7 +133,8 @@ def warn(warnings):
 def show(archive_id):
     try:
         archive, allowed = archives.read_archive(current_user, archive_id)
-    except Forbidden as error:
+    except NotFound as error:
+        # The same page whether it does not exist or lies outside the region.
         return outside_scope(archive_id, error)
     timeline = reads.timeline(current_user, archive_id, page=page_number(), per_page=TIMELINE_PAGE)
     # Each record's own fields; what kind it is and when stand in its heading.
@@ -146,7 +154,8 @@ def show(archive_id):
 
 
 def outside_scope(archive_id, error):
-    """Outside one's region: say how to get access; clinicians may open it in an emergency."""
+    """No archive to show (none, or outside one's region: the same answer): say how to get
+    access; clinicians may open one of their county in an emergency."""
     clinician = current_user.role in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF)
     form = Form(BreakGlassIn())
     if request.method == "POST" and clinician:
@@ -156,12 +165,12 @@ def outside_scope(archive_id, error):
                 break_glass.open_archive(current_user, archive_id, data["reason"])
             except Invalid as invalid:
                 refused(invalid, form)
-            except Conflict as conflict:
-                flash(message(conflict), "error")
+            except (Conflict, NotFound, TooManyRequests) as refusal:
+                flash(message(refusal), "error")
             else:
                 flash(_("Opened in an emergency; the township health centre will review this."), "warning")
                 return redirect(url_for(".show", archive_id=archive_id))
-    return render("archives/outside.html", 403, archive_id=archive_id, reason=error and message(error),
+    return render("archives/outside.html", 404, archive_id=archive_id, reason=error and message(error),
                   form=form if clinician else None)
 
 
@@ -281,12 +290,12 @@ def amend(archive_id, record_id):
         if content is not None and why is not None:
             try:
                 writes.amend_record(current_user, archive_id, record_id, diff(current, kinds.editable(content)),
-                                    why["reason"])
+                                    why["reason"], request.form.get("version", type=int))
             except Invalid as error:
                 # The service names the fields under `changes.`: the form's fields.
                 refused(Invalid(error.detail, {name.removeprefix("changes."): messages for name, messages
                                                in (error.extra.get("errors") or {}).items()}), form, reason)
-            except Conflict as error:
+            except (Conflict, PreconditionFailed, PreconditionRequired) as error:
                 flash(message(error), "error")
             else:
                 flash(_("The record was corrected; the earlier version is kept."), "success")

@@ -217,6 +217,16 @@ PATTERNS = [
      _l("This archive is within your own region: open it directly.")),
     (r"You may already read this archive under an active grant or emergency opening\.",
      _l("You may already read this archive under an approved request or an emergency opening.")),
+    (r"You approved this request, so another colleague .*",
+     _l("You approved this request, so another colleague (township health centre staff or the village doctor) "
+        "must record the resident's answer; nothing was recorded.")),
+    (r"No archive (?P<id>\d+) that you can open in an emergency: .*",
+     _l("There is no archive %(id)s that you can open in an emergency: only archives of your own county can be "
+        "opened so. Check the number; for an archive elsewhere, file an access request.")),
+    (r"You have made (?P<limit>\d+) emergency openings today, .*",
+     _l("You have made %(limit)s emergency openings today, the most allowed a day; your township health centre "
+        "and the county's supervisors have been told. Ask the township health centre that manages the archive, "
+        "or file an access request; you can open archives in an emergency again tomorrow.")),
     (r"Someone else changed this at the same moment; reload it\. Nothing was changed\.",
      _l("Someone else changed this at the same moment; reload the page. Nothing was changed.")),
     # scope
@@ -230,6 +240,17 @@ PATTERNS = [
     (r"You can \w+ archives only in villages within your region.*",
      _l("You can create archives only in the villages of your own region.")),
     (r"No archive (?P<id>\d+)\.", _l("There is no archive %(id)s.")),
+    (r"No archive (?P<id>\d+) that you may use\..*",
+     _l("There is no archive %(id)s that you may use. Check the number. An archive managed outside your region "
+        "is used through an access request to its township health centre, or in an emergency opened by a "
+        "clinician.")),
+    (r"A name or ID card number is not taken in a URL.*",
+     _l("A name or ID card number may not be put in a web address, where access logs keep it; use the search.")),
+    (r"Record \S+ has changed since you read it.*",
+     _l("Someone changed this record since you opened it; open it again and make your correction there. "
+        "Nothing was changed.")),
+    (r"Send If-Match with the ETag of your last GET of this record.*",
+     _l("Open the record again and make your correction there. Nothing was changed.")),
     (r"The audit trail is kept by the township health centre.*",
      _l("The audit trail is kept by the township health centre; ask its staff for a report of who used an archive.")),
     # accounts (administrators' pages)

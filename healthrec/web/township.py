@@ -12,7 +12,7 @@ from healthrec.archives import service as archives
 from healthrec.audit import service as audit
 from healthrec.audit.views import ACTIONS
 from healthrec.auth import roles
-from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from healthrec.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from healthrec.records import worklists, writes
 from healthrec.web.pages import Form, message, page_number, refused, render
 from schemas.access import REQUEST_STATUSES, AccessRequestIn, AcknowledgeIn, ConsentIn, DecisionIn
@@ -129,7 +129,7 @@ def consent_record(item):
     try:
         return [entry for entry in consents.consent_log(current_user, item["archive_id"])
                 if entry.get("request_id") == item["id"]]
-    except Forbidden:
+    except NotFound:
         return None
 
 

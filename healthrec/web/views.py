@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
-from healthrec.access import break_glass, requests
+from healthrec.access import alerts, break_glass, requests
 from healthrec.archives import service as archives
 from healthrec.auth import roles
 from healthrec.auth import service as auth
@@ -134,11 +134,12 @@ def township_home():
         openings=break_glass.list_openings(current_user, status="unreviewed", per_page=RECENT),
         referrals=worklists.incoming_referrals(current_user, per_page=RECENT),
         urgent=urgent_cases.urgent_list(current_user)["items"],
+        alerts=alerts.list_alerts(current_user, per_page=RECENT),
         search=search_form())
 
 
 def supervisor_home():
-    return render("supervisor_home.html",
+    return render("supervisor_home.html", alerts=alerts.list_alerts(current_user, per_page=RECENT),
                   active=requests.list_requests(current_user, status="active", per_page=RECENT),
                   recent=requests.list_requests(current_user, per_page=RECENT))
 
