@@ -3,15 +3,17 @@
 import logging
 from pathlib import Path
 
+import click
 import swagger_ui_bundle
 from apispec_oneofschema import MarshmallowPlugin
 from flask import Flask, g, request, send_from_directory
+from flask.cli import ScriptInfo
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from healthrec import bodies, crypto, db, errors, settings
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
-from healthrec.keys.service import check_at_start
+from healthrec.keys.service import DatabaseUnavailable, check_at_start
 from healthrec.regions.codes import normalized
 
 SCHEMA_TRANSLATIONS = Path(__file__).resolve().parent.parent / "schemas" / "translations"
@@ -52,7 +54,12 @@ def create_app(config=None):
 
     app.extensions["healthrec.db"] = db.database(values)
     app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)
-    check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
+    if loaded_by_flask_command():
+        # An operator's command checks the keys when it first uses the database, so one
+        # that needs none (`flask keys generate`) runs where no database answers.
+        app.extensions["healthrec.unchecked"] = check_for_command
+    else:
+        check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
     errors.register(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -83,6 +90,20 @@ def create_app(config=None):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     return app
+
+
+def loaded_by_flask_command():
+    """Whether the `flask` command is loading the app to run one of its commands."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
+
+
+def check_for_command(database, ring):
+    """The start-up check of a command, refusing as app.py refuses a start."""
+    try:
+        check_at_start(database, ring)
+    except (DatabaseUnavailable, crypto.KeyRingError) as error:
+        raise click.ClickException(f"healthrec cannot start: {error}") from None
 
 
 def register_blueprints(app, api):
