@@ -1,8 +1,11 @@
 """Fixtures: a real dev database (FerretDB on PostgreSQL or SQLite via scripts/devdb, or
 MONGO_URI), a fresh database per test, the app and its clients, and the people and archive most tests start
-from. What they are made of lives in factories.py."""
+from. What they are made of lives in factories.py. After the whole run, the no-plaintext
+proof (plaintext.py) fails it if any test's database or any log line held a personal value
+in clear."""
 
 import functools
+import logging
 import shutil
 import uuid
 
@@ -11,8 +14,23 @@ import pytest
 from healthrec import create_app, crypto
 from healthrec.db import client_for, close_clients, ensure_indexes, get_db
 from healthrec.regions import service as regions
-from tests import factories
+from tests import factories, plaintext
 from tests.devdb import DevDB
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(plaintext.log)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    logging.getLogger().removeHandler(plaintext.log)
+    plaintext.scan_log()
+    if plaintext.findings:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.section("personal values in clear", red=True)
+        for line in plaintext.findings:
+            reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +70,7 @@ def app(request, devdb, keys):
         ensure_indexes(get_db())
         regions.import_csv(factories.REGIONS)
     yield app
+    plaintext.scan_database(client_for(devdb.uri)[name], request.node.nodeid)
     client_for(devdb.uri).drop_database(name)
 
 

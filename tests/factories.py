@@ -103,6 +103,25 @@ LIVING_CONDITIONS = {"kitchen_exhaust": "chimney", "fuel": "firewood", "water": 
                      "livestock_pen": "separate"}
 
 
+# Every personal value a factory has put into a body, for the no-plaintext proof
+# (tests/plaintext.py): whatever a test changes a resident to is searched for too.
+PERSONAL: set[str] = set()
+
+
+def personal_values():
+    """The personal values the factories have used so far, and the places of care and
+    people their forms name: none may be stored or logged in clear."""
+    return PERSONAL | PLACES_OF_CARE | {GUARDIAN_VERBAL[name] for name in ("guardian_name", "witness")}
+
+
+def _remember(body):
+    for name in ("name", "id_card", "phone", "address", "registered_address"):
+        if body.get(name):
+            PERSONAL.add(body[name])
+    for part in ("contact", "guardian"):
+        PERSONAL.update(value for key, value in (body.get(part) or {}).items() if key != "relation" and value)
+
+
 def resident(n=0, **changes):
     """A complete archive body (the whole personal basic information form) for resident `n`
     of VILLAGE, a woman in her sixties; each `n` is another person with a card of their
@@ -123,7 +142,9 @@ def resident(n=0, **changes):
         "living_conditions": LIVING_CONDITIONS, "archiving_institution": "柳河村卫生室",
     }
     body.update(changes)
-    return {key: value for key, value in body.items() if value is not None}
+    body = {key: value for key, value in body.items() if value is not None}
+    _remember(body)
+    return body
 
 
 def post_archive(client, headers, n=0, **changes):
@@ -154,6 +175,9 @@ CHECKUP = {
     "evaluation": {"result": "abnormal", "abnormal_items": ["血压偏高"]},
     "guidance": {"actions": ["chronic_disease_management"], "advice": "低盐饮食，戒烟"},
 }
+# Where the forms below say a resident was treated, and by whom: sealed at rest (the
+# township health centre a referral goes to is also where its staff work, so not these).
+PLACES_OF_CARE = {"县人民医院", "张医生", "心内科"}
 # What each kind (a follow-up: each population) needs beyond its kind and date.
 FORMS: dict[tuple[str, str | None], dict] = {
     ("checkup", None): CHECKUP,
