@@ -93,9 +93,10 @@ def create_app(config=None):
 
 
 def loaded_by_flask_command():
-    """Whether the `flask` command is loading the app to run one of its commands."""
+    """Whether the `flask` command is loading the app to run one of the app's commands
+    (`flask run` loads it to serve it, so it is checked at once)."""
     context = click.get_current_context(silent=True)
-    return context is not None and context.find_object(ScriptInfo) is not None
+    return context is not None and context.find_object(ScriptInfo) is not None and context.info_name != "run"
 
 
 def check_for_command(database, ring):
