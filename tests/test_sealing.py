@@ -18,6 +18,7 @@ from healthrec.db import get_db
 from healthrec.keys import service as key_service
 from tests.devdb import ROOT, free_port
 from tests.factories import (
+    PASSWORD,
     TOWNSHIP,
     VILLAGE,
     coverage,
@@ -161,7 +162,7 @@ def test_rotation_reseals_the_flags_and_places_of_care(app, client, db, doctor, 
     assert PLACES["hospital"] in json.dumps(timeline(reader, doctor, patient), ensure_ascii=False)
 
 
-def test_a_damaged_value_makes_one_unreadable_row_logged_and_audited(client, db, doctor, caplog):
+def test_a_damaged_value_makes_one_unreadable_row_logged_and_audited(app, client, db, doctor, caplog):
     ids = [make_archive(client, doctor, n) for n in range(3)]
     damaged = db.archives.find_one({"_id": ids[1]})["name"]
     altered = bytes([damaged["c"][0] ^ 1]) + bytes(damaged["c"][1:])
@@ -178,9 +179,13 @@ def test_a_damaged_value_makes_one_unreadable_row_logged_and_audited(client, db,
     entry = db.audit.find_one({"action": "seal.damaged"})
     assert (entry["archive_id"], entry["outcome"], entry["detail"]) == (ids[1], "error", {"field": "name", "key": "k1"})
     assert f"name of {ids[1]} does not decrypt with key 'k1'" in caplog.text
-    # The village doctor's other lists go on too.
+    # The due list goes on too, and the doctor's start page says which archive it is.
     assert client.get("/api/v1/followups/due", query_string={"village": VILLAGE}, headers=doctor).status_code == 200
-    assert client.get("/", headers=doctor).status_code in (200, 302)
+    web = app.test_client()
+    assert web.post("/login", data={"username": "village101", "password": PASSWORD}).status_code == 302
+    home = web.get("/").get_data(as_text=True)
+    assert f"{ids[1]} <span class=\"tag alert\">无法读取：数据已损坏，请告知管理员</span>" in home
+    assert "李秀英2" in home
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
