@@ -4,16 +4,18 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import click
 import swagger_ui_bundle
 from apispec_oneofschema import MarshmallowPlugin
 from flask import Flask, g, request, send_from_directory
+from flask.cli import ScriptInfo
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from healthrec import bodies, crypto, db, errors, headers, openapi, settings, urls
 from healthrec.extensions import Api, babel, csrf, login_manager, select_locale
 from healthrec.ids import CodeLayout
-from healthrec.keys.service import check_at_start
+from healthrec.keys.service import DatabaseUnavailable, check_at_start
 from healthrec.regions.codes import normalized
 
 SCHEMA_TRANSLATIONS = Path(__file__).resolve().parent.parent / "schemas" / "translations"
@@ -59,7 +61,12 @@ def create_app(config=None):
 
     app.extensions["healthrec.db"] = db.database(values)
     app.extensions["healthrec.keys"] = crypto.KeyRing.from_settings(values)
-    check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
+    if loaded_by_flask_command():
+        # An operator's command checks the keys when it first uses the database, so one
+        # that needs none (`flask keys generate`) runs where no database answers.
+        app.extensions["healthrec.unchecked"] = check_for_command
+    else:
+        check_at_start(app.extensions["healthrec.db"], app.extensions["healthrec.keys"])
     errors.register(app)
     headers.register(app)
     login_manager.init_app(app)
@@ -108,6 +115,21 @@ def warn_of_untrusted_proxy(app):
             app.logger.warning("Requests carry X-Forwarded-For but HEALTHREC_PROXY_HOPS is 0: every client behind "
                                "the proxy counts as the proxy's address. Set HEALTHREC_PROXY_HOPS to the number of "
                                "proxies in front of the app.")
+
+
+def loaded_by_flask_command():
+    """Whether the `flask` command is loading the app to run one of the app's commands
+    (`flask run` loads it to serve it, so it is checked at once)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None and context.info_name != "run"
+
+
+def check_for_command(database, ring):
+    """The start-up check of a command, refusing as app.py refuses a start."""
+    try:
+        check_at_start(database, ring)
+    except (DatabaseUnavailable, crypto.KeyRingError) as error:
+        raise click.ClickException(f"healthrec cannot start: {error}") from None
 
 
 def register_blueprints(app, api):

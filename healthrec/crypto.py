@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import stat
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 class KeyRingError(Exception):
     """A key is missing or wrong; the message names the key id and what to do."""
+
+
+class DamagedValue(KeyRingError):
+    """One sealed value does not open with its key: altered (or copied) ciphertext. The
+    message names the document, field and key id, never a value."""
+
+    def __init__(self, doc_id, field, key_id):
+        super().__init__(f"{field} of {doc_id} does not decrypt with key {key_id!r}: wrong key or altered data")
+        self.doc_id, self.field, self.key_id = doc_id, field, key_id
 
 
 class KeyRing:
@@ -54,11 +64,17 @@ class KeyRing:
         if settings.get("KEYS"):
             return cls.from_json(settings["KEYS"])
         if settings.get("KEY_FILE"):
+            path = settings["KEY_FILE"]
             try:
-                with open(settings["KEY_FILE"], encoding="utf-8") as handle:
+                with open(path, encoding="utf-8") as handle:
+                    mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+                    if mode & 0o077:
+                        # Whoever else can read the ring can read every sealed value.
+                        raise KeyRingError(f"the key file {path} is open to other users (mode {mode:o}); "
+                                           f"make it readable by the service's user only: chmod 600 {path}")
                     return cls.from_json(handle.read())
             except OSError as error:
-                raise KeyRingError(f"cannot read the key file {settings['KEY_FILE']}: {error.strerror}") from None
+                raise KeyRingError(f"cannot read the key file {path}: {error.strerror}") from None
         return None
 
     def seal(self, value, doc_id, field):
@@ -76,9 +92,7 @@ class KeyRing:
         try:
             plain = key.decrypt(bytes(sealed["n"]), bytes(sealed["c"]), _aad(doc_id, field))
         except InvalidTag:
-            raise KeyRingError(
-                f"{field} of {doc_id} does not decrypt with key {sealed['k']!r}: wrong key or altered data"
-            ) from None
+            raise DamagedValue(doc_id, field, sealed["k"]) from None
         return json.loads(plain)
 
     def blind_index(self, value):

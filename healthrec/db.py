@@ -205,4 +205,8 @@ def get_db():
     """The database of the current app (services run inside an app context)."""
     from flask import current_app
 
-    return current_app.extensions["healthrec.db"]
+    db = current_app.extensions["healthrec.db"]
+    check = current_app.extensions.pop("healthrec.unchecked", None)
+    if check:
+        check(db, current_app.extensions["healthrec.keys"])
+    return db

@@ -214,6 +214,9 @@ class ArchiveSummary(Schema):
     completeness = fields.Nested(Completeness)
     review = fields.Nested(Review, allow_none=True)
     version = fields.Integer()
+    unreadable = fields.Boolean(metadata={
+        "description": "true on a list row whose sealed values do not open (damaged data): only its id, "
+                       "custody and status are shown; the operator restores it from a backup"})
 
 
 class Archive(ArchiveSummary):
@@ -261,6 +264,9 @@ class ArchiveListQuery(PageQuery):
     status = choice({"open": _l("Open"), "closed": _l("Closed")}, _l("Status"))
     review = choice({**VERDICTS, "none": _l("Not reviewed")}, _l("Review"),
                     metadata={"description": "none: not reviewed yet"})
+    key_population = choice(KEY_POPULATIONS, _l("Key population"), metadata={
+        "description": "archives of this key population: elderly and child by age today, the others as "
+                       "the doctor flagged them"})
 
 
 class ArchiveQuery(ArchiveListQuery):

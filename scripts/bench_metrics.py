@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from healthrec import create_app, crypto, demo  # noqa: E402
+from healthrec.archives import service as archive_service  # noqa: E402
 from healthrec.archives.custody import custody_query  # noqa: E402
-from healthrec.archives.rules import SET_BY_DOCTOR  # noqa: E402
 from healthrec.auth.roles import SUPERVISOR  # noqa: E402
 from healthrec.auth.user import User  # noqa: E402
 from healthrec.clock import today  # noqa: E402
@@ -88,9 +88,9 @@ class County:
             archives: list[dict] = []
             records: list[dict] = []
             for _ in range(count):
-                archive = self.archive()
+                archive, flags = self.archive()
                 archives.append(archive)
-                records.extend(self.record(archive, n) for n in range(self.records_each))
+                records.extend(self.record(archive, flags, n) for n in range(self.records_each))
             self.db.archives.insert_many(archives, ordered=False)
             self.db.records.insert_many(records, ordered=False)
             self.size += count
@@ -101,22 +101,24 @@ class County:
         self.serials[village] += 1
         established = day - timedelta(days=rng.randint(0, 1500))
         created = datetime.combine(established, clock_time(2), tzinfo=UTC)
+        archive_id = self.layout.format(village, self.serials[village])
+        flags = [flag for flag, chance in (("hypertension", 0.2), ("diabetes", 0.08)) if rng.random() < chance]
         doc = {
-            "_id": self.layout.format(village, self.serials[village]),
+            "_id": archive_id,
             "village": village, "township": village[:9], "county": village[:6],
             "status": "open", "version": 1, "sex": rng.choice(("male", "female")),
             "birth_date": (day - timedelta(days=rng.randint(0, 90 * 365))).isoformat(),
-            "key_populations": [flag for flag, chance in (("hypertension", 0.2), ("diabetes", 0.08))
-                                if rng.random() < chance],
+            "key_populations": crypto.keyring().seal(flags, archive_id, "key_populations"),
+            "key_population_bi": archive_service.population_tokens(archive_id, flags),
             "completeness": {"complete": rng.random() < 0.85, "missing": []},
             "established_on": established.isoformat(), "created_at": created, "updated_at": created,
         }
         if rng.random() < 0.03:
             doc["status"] = "closed"
             doc["closed"] = {"reason": "death", "date": (day - timedelta(days=rng.randint(0, 400))).isoformat()}
-        return doc
+        return doc, flags
 
-    def record(self, archive, n):
+    def record(self, archive, flags, n):
         rng = self.rng
         kind = rng.choice(("encounter", "checkup", "followup"))
         doc = {"_id": f"{archive['_id']}-{n}.1", "record_id": f"{archive['_id']}-{n}", "version": 1,
@@ -124,7 +126,7 @@ class County:
                "township": archive["township"], "county": archive["county"], "kind": kind,
                "date": (today() - timedelta(days=rng.randint(0, 730))).isoformat()}
         if kind == "followup":
-            doc.update(population=rng.choice(archive["key_populations"] or ["elderly"]),
+            doc.update(population=rng.choice(flags or ["elderly"]),
                        method=rng.choice(("clinic", "home", "phone")),
                        control=rng.choice(("satisfactory", "unsatisfactory")))
         return doc
@@ -154,16 +156,11 @@ def raw_table(db, as_of):
         {"$match": {"county": COUNTY, "checked_on": {"$gte": new_year, "$lte": as_of.isoformat()}}},
         {"$group": {"_id": {"village": "$village", "qualified": "$qualified", "authentic": "$authentic"},
                     "n": {"$sum": 1}}}]))
-    # The contracted residents (签约): all of them, each doctor's flag, elderly and children
-    # (the county has no contracts here), less those of archives closed by the day.
-    contracts = {"county": COUNTY, "signed_on": {"$lte": day}, "ends_on": {"$gte": day}}
-    extras: list[dict] = [{}, *({"key_populations": flag} for flag in SET_BY_DOCTOR),
-                          {"birth_date": {"$lte": f"{as_of.year - 65}-12-31"}},
-                          {"birth_date": {"$gt": f"{as_of.year - 7}-01-01"}}]
-    for extra in extras:
-        list(db.contracts.aggregate([{"$match": {**contracts, **extra}},
-                                     {"$group": {"_id": "$village", "n": {"$sum": 1}}}]))
+    # The contracted residents (签约): the archives closed by the day, and the contracts in
+    # force with their sealed flags (the county has no contracts here).
     list(db.archives.find({"county": COUNTY, "status": "closed", "closed.date": {"$lte": day}}, {"_id": 1}))
+    list(db.contracts.find({"county": COUNTY, "signed_on": {"$lte": day}, "ends_on": {"$gte": day}},
+                           {"village": 1, "archive_id": 1, "key_populations": 1, "birth_date": 1}))
 
 
 def timed(action):

@@ -1,9 +1,11 @@
 """Fixtures: a real dev database (FerretDB on PostgreSQL or SQLite via scripts/devdb, or
 MONGO_URI), a fresh database per test, the app and its clients, and the people and archive most tests start
 from; a real Chromium and a served app for the browser tests. What they are made of lives
-in factories.py and browser.py."""
+in factories.py and browser.py. After the whole run, the no-plaintext proof (plaintext.py)
+fails it if any test's database or any log line held a personal value in clear."""
 
 import functools
+import logging
 import shutil
 import tempfile
 
@@ -12,9 +14,24 @@ from playwright.sync_api import sync_playwright
 
 from healthrec import crypto
 from healthrec.db import client_for, close_clients, get_db
-from tests import factories
+from tests import factories, plaintext
 from tests.browser import CHROMIUM, FLAGS, Site
 from tests.devdb import DevDB
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(plaintext.log)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    logging.getLogger().removeHandler(plaintext.log)
+    plaintext.scan_log()
+    if plaintext.findings:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.section("personal values in clear", red=True)
+        for line in plaintext.findings:
+            reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +55,7 @@ def app(request, devdb, keys):
     """The app on a fresh database; `indirect` parametrisation overrides settings."""
     app = factories.fresh_app(devdb.uri, keys, **getattr(request, "param", {}))
     yield app
+    plaintext.scan_database(client_for(devdb.uri)[app.config["DB_NAME"]], request.node.nodeid)
     client_for(devdb.uri).drop_database(app.config["DB_NAME"])
 
 

@@ -128,6 +128,27 @@ LIVING_CONDITIONS = {"kitchen_exhaust": "chimney", "fuel": "firewood", "water": 
                      "livestock_pen": "separate"}
 
 
+# Every personal value a factory has put into a body, for the no-plaintext proof
+# (tests/plaintext.py): whatever a test changes a resident to is searched for too.
+PERSONAL: set[str] = set()
+
+
+def personal_values():
+    """The personal values the factories have used so far, and the places of care and
+    people their forms name: none may be stored or logged in clear."""
+    return PERSONAL | PLACES_OF_CARE | {GUARDIAN_VERBAL[name] for name in ("guardian_name", "witness")}
+
+
+def _remember(body):
+    values = [body.get(name) for name in ("name", "id_card", "phone", "address", "registered_address")]
+    for part in ("contact", "guardian"):
+        values += [value for key, value in (body.get(part) or {}).items() if key != "relation"]
+    # A few ASCII characters (a test's bad phone "12345") turn up by chance in ciphertext
+    # and hex tokens; a real phone or card number is longer.
+    PERSONAL.update(value for value in values
+                    if isinstance(value, str) and value and not (value.isascii() and len(value) < 8))
+
+
 def resident(n=0, **changes):
     """A complete archive body (the whole personal basic information form) for resident `n`
     of VILLAGE, a woman in her sixties; each `n` is another person with a card of their
@@ -148,7 +169,9 @@ def resident(n=0, **changes):
         "living_conditions": LIVING_CONDITIONS, "archiving_institution": "柳河村卫生室",
     }
     body.update(changes)
-    return {key: value for key, value in body.items() if value is not None}
+    body = {key: value for key, value in body.items() if value is not None}
+    _remember(body)
+    return body
 
 
 def post_archive(client, headers, n=0, **changes):
@@ -179,6 +202,9 @@ CHECKUP = {
     "evaluation": {"result": "abnormal", "abnormal_items": ["血压偏高"]},
     "guidance": {"actions": ["chronic_disease_management"], "advice": "低盐饮食，戒烟"},
 }
+# Where the forms below say a resident was treated, and by whom: sealed at rest (the
+# township health centre a referral goes to is also where its staff work, so not these).
+PLACES_OF_CARE = {"县人民医院", "张医生", "心内科"}
 # What each kind (a follow-up: each population) needs beyond its kind and date.
 FORMS: dict[tuple[str, str | None], dict] = {
     ("checkup", None): CHECKUP,

@@ -20,7 +20,8 @@ def test_every_archive_query_has_an_index(app, devdb, client, doctor, township):
         client.patch(f"/api/v1/archives/{archive_id}", json={"phone": "13800002222"},
                      headers=if_match(doctor, created))
         for query in ({"name": "李秀英"}, {"id_card": created.get_json()["id_card"]}, {"status": "open"},
-                      {"review": "none"}, {"review": "qualified"}, {"village": VILLAGE}, {}):
+                      {"review": "none"}, {"review": "qualified"}, {"village": VILLAGE}, {},
+                      {"key_population": "hypertension"}, {"key_population": "elderly", "status": "open"}):
             assert client.post("/api/v1/archives/search", json=query, headers=township).status_code == 200
         client.post(f"/api/v1/archives/{archive_id}/review", json={"verdict": "qualified"}, headers=township)
         client.post(f"/api/v1/archives/{archive_id}/close",

@@ -20,6 +20,7 @@ SERVICES = {
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
     "healthrec.records.urgent",
     "healthrec.metrics.indicators", "healthrec.metrics.samples",
+    "healthrec.keys.reseal",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",

@@ -21,14 +21,15 @@ CHRONIC = ("hypertension", "diabetes")
 
 # Fields that identify the resident or describe their health or circumstances: sealed at
 # rest, each under its own key path. In a village of a few hundred people, ethnic group,
-# occupation or marital status with a birth date points to one person. What routing,
-# lists and indicators need stays plain.
+# occupation or marital status with a birth date points to one person, and the doctor's
+# key-population flags name conditions (a severe mental disorder, tuberculosis); lists
+# and indicators match flags by keyed tokens instead. What routing, lists and indicators
+# need stays plain.
 SEALED = ("name", "id_card", "phone", "address", "registered_address", "work_unit", "contact", "guardian",
           "ethnicity", "blood_type", "education", "occupation", "marital_status", "payment_methods",
           "payment_other", "drug_allergies", "allergies", "exposures", "past_history", "family_history",
-          "hereditary_diseases", "disabilities", "disabilities_other", "living_conditions")
-PLAIN = ("sex", "birth_date", "residence_type", "key_populations", "responsible_doctor",
-         "archiving_institution")
+          "hereditary_diseases", "disabilities", "disabilities_other", "living_conditions", "key_populations")
+PLAIN = ("sex", "birth_date", "residence_type", "responsible_doctor", "archiving_institution")
 DATES = ("birth_date",)
 EDITABLE = SEALED + PLAIN
 

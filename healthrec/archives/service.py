@@ -6,6 +6,7 @@ Other domains (service records) reach an archive through `archive_for`, which ap
 the scope rules and audits a denial, and record each use with `ArchiveAccess.audit`.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,7 +19,7 @@ from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, autho
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
 from healthrec.clock import now, today
-from healthrec.crypto import keyring
+from healthrec.crypto import DamagedValue, keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
 from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, site_layout
@@ -33,6 +34,29 @@ CUSTODY = {"village": 1, "township": 1, "county": 1}
 
 def card_index(number):
     return keyring().blind_index("id_card:" + number)
+
+
+def population_token(archive_id, flag):
+    """The keyed token that archive `archive_id` carries when its doctor set `flag`.
+
+    Bound to the archive: a token shared by every archive with a flag would show, by its
+    frequency, which token is tuberculosis and who shares it (docs/security.md). So a
+    token is matched for archives already in hand (the indicators' census, a filtered
+    list), never looked up alone."""
+    return keyring().blind_index(f"key_population:{archive_id}:{flag}")
+
+
+def population_tokens(archive_id, flags):
+    """What an archive stores to be matched by its flags: a token for every flag a doctor
+    may set, a random one for those not set, so their number says nothing either."""
+    return sorted(population_token(archive_id, flag) if flag in flags else secrets.token_hex(32)
+                  for flag in rules.SET_BY_DOCTOR)
+
+
+def has_population(doc, flag):
+    """Whether the stored archive `doc` (its `_id` and `key_population_bi`) carries the
+    doctor's `flag`, without decrypting anything."""
+    return population_token(doc["_id"], flag) in doc.get("key_population_bi", ())
 
 
 def name_index(name):
@@ -245,15 +269,40 @@ def present(doc, plain=None):
 def summary(doc):
     born = date.fromisoformat(doc["birth_date"])
     derived = rules.derived_populations(born, today(), current_app.config["CHILD_MAX_AGE"])
+    ring = keyring()
     return {
         "id": doc["_id"], "village_code": doc["village"], **{name: doc[name] for name in CUSTODY},
-        "status": doc["status"], "name": keyring().unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"],
+        "status": doc["status"], "name": ring.unseal(doc["name"], doc["_id"], "name"), "sex": doc["sex"],
         "birth_date": born,
-        "key_populations": sorted(set(doc.get("key_populations", [])) | set(derived)),
+        "key_populations": sorted(set(doctor_flags(doc)) | set(derived)),
         "responsible_doctor": doc.get("responsible_doctor"), "completeness": doc["completeness"],
         "review": {k: v for k, v in doc["review"].items() if k != "note"} if doc.get("review") else None,
         "version": doc["version"],
     }
+
+
+def doctor_flags(doc):
+    """The key-population flags the doctor set on the stored archive `doc`."""
+    return keyring().unseal(doc["key_populations"], doc["_id"], "key_populations") if "key_populations" in doc else []
+
+
+def readable_summary(user, doc):
+    """The list row of `doc`, or, when one of its sealed values does not open, a row that
+    says so: one damaged archive must not take the whole list down with it."""
+    try:
+        return summary(doc)
+    except DamagedValue as error:
+        damaged(user, error, doc)
+        return {"id": doc["_id"], "village_code": doc["village"], **{name: doc[name] for name in CUSTODY},
+                "status": doc["status"], "unreadable": True}
+
+
+def damaged(user, error, doc):
+    """Log and audit a sealed value of archive `doc` that does not open: the operator
+    restores it from a backup. Neither names a value."""
+    current_app.logger.error("Damaged sealed value: %s", error)
+    record(user, "seal.damaged", outcome="error", archive_id=doc["_id"], region=doc["village"],
+           township=doc["township"], detail={"field": error.field, "key": error.key_id})
 
 
 def get_archive(user, archive_id):
@@ -276,7 +325,7 @@ def print_archive(user, archive_id, form):
     return present(access.archive)
 
 
-def search_archives(user, village=None, name=None, id_card=None, status=None, review=None,
+def search_archives(user, village=None, name=None, id_card=None, status=None, review=None, key_population=None,
                     page=1, per_page=None, newest_first=False):
     """One page of the archives within the user's scope that match every filter given, by
     code (newest first: the most recently numbered first)."""
@@ -294,15 +343,30 @@ def search_archives(user, village=None, name=None, id_card=None, status=None, re
         query["status"] = status
     if review:
         query["review.verdict"] = {"$exists": False} if review == "none" else review
-    result = page_of(get_db().archives, query, [("_id", -1 if newest_first else 1)], page, per_page, summary,
-                     dict.fromkeys(SUMMARY, 1))
+    if key_population:
+        query["_id"] = {"$in": _of_population(query, key_population)}
+    result = page_of(get_db().archives, query, [("_id", -1 if newest_first else 1)], page, per_page,
+                     lambda doc: readable_summary(user, doc), dict.fromkeys(SUMMARY, 1))
     filters = [k for k, v in (("village", village), ("name", name), ("id_card", id_card),
-                              ("status", status), ("review", review)) if v]
+                              ("status", status), ("review", review), ("key_population", key_population)) if v]
     # One entry per search; the ids shown are listed so a resident's name seen in a list
     # can be traced, without an entry per row.
     record(user, "archive.search", region=region, purpose=access.purpose, grant=access.grant,
            detail={"filters": filters, "total": result["total"], "shown": [item["id"] for item in result["items"]]})
     return result
+
+
+def _of_population(query, population):
+    """Ids of the archives matching `query` that belong to `population`: the server cannot
+    match a sealed flag, so the candidates' birth dates and flag tokens are read and
+    matched here, and the page is then asked for by id."""
+    child_max_age = current_app.config["CHILD_MAX_AGE"]
+    found = []
+    for doc in get_db().archives.find(query, {"birth_date": 1, "key_population_bi": 1}):
+        derived = rules.derived_populations(date.fromisoformat(doc["birth_date"]), today(), child_max_age)
+        if population in derived or has_population(doc, population):
+            found.append(doc["_id"])
+    return found
 
 
 # --- Checks before a write -----------------------------------------------------------
@@ -393,6 +457,7 @@ def new_document(user, code, place, plain, bi, at, established_on=None):
         "established_on": (established_on or today()).isoformat(),
         "completeness": _completeness(plain, place["village"]),
         "name_bi": name_index(plain["name"]), "id_card_bi": bi,
+        "key_population_bi": population_tokens(code, plain["key_populations"]),
         "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username,
         **_sealed(code, plain, rules.SEALED),
     }
@@ -460,6 +525,8 @@ def update_archive(user, archive_id, changes, expected_version):
     unset = [name for name in changed if name not in plain]
     if "name" in changed:
         new["name_bi"] = name_index(plain["name"])
+    if "key_populations" in changed:
+        new["key_population_bi"] = population_tokens(archive_id, plain.get("key_populations", []))
     old_bi, new_bi = doc.get("id_card_bi"), card_index(card.number) if card else None
     if "id_card" in changed:
         new["id_card_bi"] = new_bi

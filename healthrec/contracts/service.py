@@ -67,9 +67,10 @@ def present(doc, archive):
 
 
 def _counted(archive):
-    """What a contract keeps of its archive for counting, besides custody: birth date and
-    the doctor's key-population flags."""
-    return {"birth_date": archive["birth_date"], "key_populations": archive.get("key_populations", [])}
+    """What a contract keeps of its archive for counting, besides custody: (plain fields,
+    fields to seal): birth date, and the doctor's key-population flags, sealed as the
+    archive's are."""
+    return {"birth_date": archive["birth_date"]}, {"key_populations": archives.doctor_flags(archive)}
 
 
 def _fit(archive, team, package, day):
@@ -79,7 +80,7 @@ def _fit(archive, team, package, day):
         errors["team"] = [f"Team {team['name']} serves township {team['township']}, but the archive is managed "
                           f"in township {archive['township']}: choose one of its teams."]
     problem = rules.package_problem(package, date.fromisoformat(archive["birth_date"]), archive["sex"],
-                                    archive.get("key_populations", []), day, current_app.config["CHILD_MAX_AGE"])
+                                    archives.doctor_flags(archive), day, current_app.config["CHILD_MAX_AGE"])
     if problem:
         errors["package"] = [problem]
     return errors
@@ -144,11 +145,12 @@ def sign(user, archive_id, team, package, consent, signed_on=None):
     contract_id = f"{archive_id}-{_number(latest['_id']) + 1 if latest else 1:03d}"
     valid_until = rules.term_from(signed_on).isoformat()
     at = now()
-    doc = {"archive_id": archive_id, **access.custody, **_counted(archive), "team": team, "package": package,
+    counted, flags = _counted(archive)
+    doc = {"archive_id": archive_id, **access.custody, **counted, "team": team, "package": package,
            "signed_on": signed_on.isoformat(), "valid_until": valid_until, "ends_on": valid_until, "renewals": [],
            "signed_by": user.username, "created_at": at, "updated_at": at, "updated_by": user.username}
     try:
-        stored = changes.claim(user.username, CONTRACTS, contract_id, 1, doc,
+        stored = changes.claim(user.username, CONTRACTS, contract_id, 1, doc, flags,
                                consent=_consent(user, archive_id, contract_id, "granted", consent, "sign"))
     except changes.Taken as taken:
         raise _refuse(access, "contract.sign", f"Contract {contract_id} was signed for this resident at the "
@@ -192,10 +194,11 @@ def renew(user, contract_id, consent, package=None):
         raise _invalid(errors)
     until = rules.term_from(valid_until + rules.ONE_DAY).isoformat()
     renewal = {"on": day.isoformat(), "by": user.username, "valid_until": until, "package": package}
-    fields = {**_counted(archive), "package": package, "valid_until": until, "ends_on": until,
+    counted, flags = _counted(archive)
+    fields = {**counted, "package": package, "valid_until": until, "ends_on": until,
               "renewals": [*doc["renewals"], renewal], "updated_at": now(), "updated_by": user.username}
     try:
-        stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields,
+        stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields, flags,
                                consent=_consent(user, archive["_id"], contract_id, "granted", consent, "renew"))
     except changes.Taken:
         raise _refuse(access, "contract.renew", f"Contract {contract_id} was changed at the same moment; "
@@ -344,13 +347,6 @@ def _archives_of(contracts):
 
 # --- For the indicators --------------------------------------------------------------------
 
-def _years_before(day, years):
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return date(day.year - years, 2, 28)
-
-
 def contracted_by_village(region, as_of):
     """Residents under a contract in force on `as_of` per village of `region` (a village,
     township, county or higher code), for the contract rate 签约率 = contracted / resident
@@ -358,33 +354,25 @@ def contracted_by_village(region, as_of):
     with none left out. Key populations count as the contracts recorded them at signing or
     renewal; elderly and children by age on `as_of`. Not audited: counts name nobody.
 
-    One grouped count per figure, each led by an equality on the custody field; contracts
-    of archives closed by `as_of` (a death, a move) are taken off, as they have ended.
+    Two reads, each led by an equality on the custody field: the contracts in force, whose
+    sealed flags are opened here (the server cannot group by them), and the archives closed
+    by `as_of` (a death, a move), whose contracts have ended and are left out.
     """
     day = as_of.isoformat()
     base = {**custody_query(region), "signed_on": {"$lte": day}, "ends_on": {"$gte": day}}
     child_max = current_app.config["CHILD_MAX_AGE"]
     counts: dict[str, dict] = defaultdict(lambda: {"contracted": 0, "key_populations": dict.fromkeys(POPULATIONS, 0)})
-    # Each figure's filter beyond `base`: all contracts (None), then each key population.
-    figures: dict[str | None, dict] = {
-        None: {}, **{flag: {"key_populations": flag} for flag in archive_rules.SET_BY_DOCTOR},
-        "elderly": {"birth_date": {"$lte": _years_before(as_of, archive_rules.ELDERLY_AGE).isoformat()}},
-        "child": {"birth_date": {"$gt": _years_before(as_of, child_max + 1).isoformat()}}}
-    db = get_db()
-    for population, extra in figures.items():
-        pipeline = [{"$match": {**base, **extra}}, {"$group": {"_id": "$village", "n": {"$sum": 1}}}]
-        for row in db[CONTRACTS].aggregate(pipeline):
-            _add(counts[row["_id"]], population, row["n"])
-    closed = [doc["_id"] for doc in db.archives.find(
-        {**custody_query(region), "status": "closed", "closed.date": {"$lte": day}}, {"_id": 1})]
-    for start in range(0, len(closed), BATCH):
-        for doc in db[CONTRACTS].find({**base, "archive_id": {"$in": closed[start:start + BATCH]}},
-                                      {"village": 1, "key_populations": 1, "birth_date": 1}):
-            village = counts[doc["village"]]
-            derived = archive_rules.derived_populations(date.fromisoformat(doc["birth_date"]), as_of, child_max)
-            for population in (None, *doc["key_populations"], *derived):
-                _add(village, population, -1)
-    return {village: counted for village, counted in counts.items() if counted["contracted"]}
+    db, ring = get_db(), keyring()
+    closed = {doc["_id"] for doc in db.archives.find(
+        {**custody_query(region), "status": "closed", "closed.date": {"$lte": day}}, {"_id": 1})}
+    for doc in db[CONTRACTS].find(base, {"village": 1, "archive_id": 1, "key_populations": 1, "birth_date": 1}):
+        if doc["archive_id"] in closed:
+            continue
+        flags = ring.unseal(doc["key_populations"], doc["_id"], "key_populations") if "key_populations" in doc else []
+        derived = archive_rules.derived_populations(date.fromisoformat(doc["birth_date"]), as_of, child_max)
+        for population in (None, *flags, *derived):
+            _add(counts[doc["village"]], population, 1)
+    return dict(counts)
 
 
 def _add(village, population, n):

@@ -1,4 +1,4 @@
-"""`flask keys generate|rotate|status`. Key material goes to standard output or the ring
+"""`flask keys generate|rotate|reseal|status`. Key material goes to standard output or the ring
 file only; no command ever prints a decrypted value."""
 
 import os
@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from healthrec import crypto
 from healthrec.crypto import KeyRingError
 from healthrec.db import get_db
-from healthrec.keys import service
+from healthrec.keys import reseal, service
 
 keys = AppGroup("keys", help="Encryption keys: make a key ring, rotate to a new key, see what each key seals.")
 
@@ -79,6 +79,15 @@ def rotate(batch_size, limit):
     else:
         click.echo(f"Every value is under key {result['key']}. Retired keys (see `flask keys status`) may be "
                    "dropped from the ring; keep them with any database backup made before the rotation.")
+
+
+@keys.command("reseal")
+def reseal_command():
+    """Seal what an earlier version stored in clear (key-population flags, institutions);
+    run once after upgrading, before the service starts. Running it again changes nothing."""
+    changed = reseal.reseal(get_db(), current_ring())
+    where = ", ".join(f"{name} {count}" for name, count in sorted(changed.items()))
+    click.echo(f"Sealed values stored in clear: {where or 'none were left'}.")
 
 
 @keys.command("status")

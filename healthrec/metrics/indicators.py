@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
+from healthrec.archives import service as archives
 from healthrec.archives.custody import custody_query
 from healthrec.archives.rules import CHRONIC, ELDERLY_AGE, age_on
 from healthrec.audit.log import refusals
@@ -41,15 +42,10 @@ CONTROLLED = "satisfactory"
 PARTS = ("urban", "rural")
 EARLIEST = date(1900, 1, 1)  # the first day figures can be asked for
 
-# What the census reads of each archive.
+# What the census reads of each archive: the flags only as keyed tokens, matched without
+# decrypting anything.
 ARCHIVE_FIELDS = {"village": 1, "completeness.complete": 1, "closed.date": 1, "birth_date": 1,
-                  "key_populations": 1}
-
-
-def has_flag(archive, flag):
-    """Whether the archive's doctor flagged it as `flag` (hypertension, diabetes): the one
-    place the indicators read key-population flags."""
-    return flag in archive.get("key_populations", ())
+                  "key_population_bi": 1}
 
 
 def coverage(user, region=None, as_of=None, period=None):
@@ -100,7 +96,7 @@ def census(region, as_of, period):
             elderly.add(doc["_id"])
             tally["elderly"] += 1
         for population in CHRONIC:
-            if has_flag(doc, population):
+            if archives.has_population(doc, population):
                 flagged[population].add(doc["_id"])
                 tally[population] += 1
 

@@ -8,6 +8,7 @@ one key rotation finds it under.
 
 from marshmallow import fields
 
+from healthrec.crypto import is_sealed
 from schemas.records.registry import schema_for
 
 # The document's own fields; no form may declare a field of these names.
@@ -44,9 +45,11 @@ def walk(schema, data, visit, prefix=""):
 
 
 def seal(ring, doc):
-    """The document with each sealed field encrypted, bound to the document id and path."""
+    """The document with each sealed field encrypted, bound to the document id and path.
+    A value already sealed is kept: a record stored before its form sealed a field gets
+    only that field sealed (`flask keys reseal`)."""
     def visit(field, value, path):
-        return ring.seal(value, doc["_id"], path) if field.metadata.get("sealed") else value
+        return ring.seal(value, doc["_id"], path) if field.metadata.get("sealed") and not is_sealed(value) else value
     return walk(schema_of(doc), doc, visit)
 
 

@@ -52,12 +52,14 @@ def followups_due(user, village, within=0, as_of=None):
     items = urgent.as_items(urgent.open_cases(village))
     open_archives = get_db().archives.find({"village": village, "status": "open"}, dict.fromkeys(archives.SUMMARY, 1))
     for doc in open_archives.batch_size(WHOLE):
-        due = [item for item in schedule.next_due(date.fromisoformat(doc["birth_date"]),
-                                                  set(doc.get("key_populations", [])), records.get(doc["_id"], []),
-                                                  as_of, child_max_age)
+        row = archives.readable_summary(user, doc)
+        # A damaged archive still shows what its birth date makes due, under its id.
+        flags = set() if row.get("unreadable") else set(row["key_populations"])
+        due = [item for item in schedule.next_due(date.fromisoformat(doc["birth_date"]), flags,
+                                                  records.get(doc["_id"], []), as_of, child_max_age)
                if item["due_on"] <= horizon]
         if due:
-            name = archives.summary(doc)["name"]
+            name = row.get("name")
             # due_since, the field before due_on: none for a patient never seen.
             items.extend({**item, "archive_id": doc["_id"], "name": name,
                           "due_since": item["due_on"] if item["since"] else None} for item in due)
@@ -77,10 +79,12 @@ def incoming_referrals(user, status="sent", page=1, per_page=None):
     # A clinician's region is a village or a township: referrals to it, or to its villages.
     where = {"to_region": user.region} if len(user.region) == 12 else {"to_township": user.region}
     query = {**where, "status": status, "current": True}
-    fields = ("archive_id", "record_id", "version", "date", "direction", "from_institution", "to_institution",
-              "to_department", "to_doctor", "to_region", "status", "author", "received_by", "received_at")
+    fields = ("kind", "archive_id", "record_id", "version", "date", "direction", "from_institution",
+              "to_institution", "to_department", "to_doctor", "to_region", "status", "author", "received_by",
+              "received_at")
+    ring = keyring()
     result = page_of(get_db().records, query, [("date", -1), ("_id", -1)], page, per_page,
-                     lambda doc: {**doc, "id": doc["record_id"]}, dict.fromkeys(fields, 1))
+                     lambda doc: {**kinds.unseal(ring, doc), "id": doc["record_id"]}, dict.fromkeys(fields, 1))
     record(user, "referral.incoming", region=user.region, purpose="referral receipt",
            detail={"total": result["total"], "records": [item["id"] for item in result["items"]],
                    "shown": sorted({item["archive_id"] for item in result["items"]})})

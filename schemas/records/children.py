@@ -57,7 +57,7 @@ class Newborn(Schema):
                               "gestational_hypertension": _l("Gestational hypertension"), "other": _l("Other")},
                              _l("Mother's illness in pregnancy"), metadata={"sealed": True})
     maternal_illness_other = text(_l("Other illness in pregnancy"))
-    delivery_institution = short(_l("Delivery institution"))
+    delivery_institution = sealed(short(_l("Delivery institution")))
     birth_mode = choice({"spontaneous": _l("Spontaneous delivery"), "vacuum": _l("Vacuum extraction"),
                          "forceps": _l("Forceps"), "caesarean": _l("Caesarean section"),
                          "multiple": _l("Twins or more"), "breech": _l("Breech"), "other": _l("Other")},

@@ -165,9 +165,9 @@ class FollowupReferral(Schema):
     """转诊 on a follow-up form: why, where to, and whether the patient got there."""
 
     reason = text(_l("Reason for referral"), required=True)
-    institution = short(_l("Institution"), required=True)
-    department = short(_l("Department"))
-    contact = short(_l("Contact person and phone"))
+    institution = sealed(short(_l("Institution"), required=True))
+    department = sealed(short(_l("Department")))
+    contact = sealed(short(_l("Contact person and phone")))
     result = choice(REFERRAL_RESULTS, _l("Result"), metadata={"description": "known at the next contact"})
 
 

@@ -1,11 +1,16 @@
 """The other service records: 接诊记录 encounters, 双向转诊单 referrals with their return
-slips, 会诊记录 consultations and 住院记录 hospital stays."""
+slips, 会诊记录 consultations and 住院记录 hospital stays.
+
+Where a person was treated, by whom and in which department says what they were treated
+for (a chest hospital, a psychiatric ward), so institutions, departments and doctors are
+sealed; a referral is routed by its plain `to_region` (and the `to_township` the service
+derives from it)."""
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.form import choice, group, rows, short
-from schemas.records.fields import Record, day, not_before, text
+from schemas.records.fields import Record, day, not_before, sealed, text
 
 REGION_CODE = validate.Regexp(r"^(\d{6}|\d{9}|\d{12})$", error="Must be a region code of 6, 9 or 12 digits.")
 
@@ -23,9 +28,9 @@ class ReturnSlip(Schema):
     """回转单: what the receiving institution sends back when the patient comes back down."""
 
     date = day(_l("Date"), required=True)
-    institution = short(_l("Institution"), required=True)
-    department = short(_l("Department"))
-    doctor = short(_l("Doctor"))
+    institution = sealed(short(_l("Institution"), required=True))
+    department = sealed(short(_l("Department")))
+    doctor = sealed(short(_l("Doctor")))
     diagnosis = text(_l("Diagnosis"), required=True)
     findings = text(_l("Main test results"))
     treatment = text(_l("Treatment given"))
@@ -38,10 +43,10 @@ class Referral(Record):
 
     direction = choice({"up": _l("Up to a higher level"), "down": _l("Down to primary care")}, _l("Direction"),
                        required=True)
-    from_institution = short(_l("Referred from"), required=True)
-    to_institution = short(_l("Referred to"), required=True)
-    to_department = short(_l("Receiving department"))
-    to_doctor = short(_l("Receiving doctor"))
+    from_institution = sealed(short(_l("Referred from"), required=True))
+    to_institution = sealed(short(_l("Referred to"), required=True))
+    to_department = sealed(short(_l("Receiving department")))
+    to_doctor = sealed(short(_l("Receiving doctor")))
     to_region = fields.String(required=True, validate=REGION_CODE,
                               metadata={"label": _l("Region of the receiving institution"),
                                         "description": "region code of the receiving institution "
@@ -79,7 +84,7 @@ class Consultation(Record):
     """会诊记录."""
 
     reason = text(_l("Reason for consultation"), required=True)
-    consulted = rows(Consulted, _l("Doctors consulted"), required=True,
+    consulted = rows(Consulted, _l("Doctors consulted"), required=True, metadata={"sealed": True},
                      validate=validate.Length(min=1, max=20, error="Name 1 to 20 consulted doctors."))
     opinion = text(_l("Opinion"), required=True)
 
@@ -87,8 +92,8 @@ class Consultation(Record):
 class Hospitalization(Record):
     """住院记录."""
 
-    hospital = short(_l("Hospital"), required=True)
-    department = short(_l("Department"))
+    hospital = sealed(short(_l("Hospital"), required=True))
+    department = sealed(short(_l("Department")))
     admitted = day(_l("Admitted"), required=True)
     discharged = day(_l("Discharged"))
     diagnosis = text(_l("Diagnosis"), required=True)
