@@ -64,7 +64,8 @@ def test_a_supervisor_prints_only_under_an_active_grant(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["sup"]
     sign_in(client, "sup")
-    assert client.get(f"/archives/{archive_id}/cover.pdf").status_code == 403
+    # Out of reach answers as an archive that does not exist would; the trail knows better.
+    assert client.get(f"/archives/{archive_id}/cover.pdf").status_code == 404
     assert [entry["outcome"] for entry in db.audit.find({"action": "archive.print"})] == ["denied"]
     granted = factories.granted(client, people, archive_id)
     response = client.get(f"/archives/{archive_id}/cover.pdf")
