@@ -9,7 +9,7 @@ import bson
 import pytest
 
 from healthrec import crypto
-from healthrec.db import client_for
+from healthrec.db import INDEXES, client_for
 from tests.factories import TOWNSHIP, checkup, granted, hypertension, make_archive, make_record, restarted, timeline
 
 
@@ -72,7 +72,7 @@ def test_restore_drill(app, runner, db, people, county, tmp_path):
     assert [entry["action"] for entry in db.audit.find({"chain": "system"}).sort("_id", 1)][-2:] == \
         ["backup.dump", "backup.restore"]
     assert {name: len(db[name].index_information()) for name in ("archives", "records", "audit")} == \
-        {"archives": 11, "records": 9, "audit": 6}
+        {name: len(INDEXES[name]) + 1 for name in ("archives", "records", "audit")}  # and `_id`
 
     # Another service process starts on the restored data with the same key ring (its key
     # check passes), the tokens from before still work, and the archives read back whole.

@@ -70,7 +70,7 @@ def county(devdb, keys):
         tokens[name] = factories.bearer(client, name)
     archive_id = factories.make_archive(client, tokens["doc"])
     team = factories.make_team(client, tokens["staff"], members=("doc",), lead="staff")
-    opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=tokens["far"],
+    opened = client.post(f"/api/v1/archives/{archive_id}/break-glass", headers=tokens["urban_doc"],
                          json={"reason": "急诊抢救,患者昏迷"})
     transfer = factories.ask_transfer(client, tokens["urban_doc"], archive_id, factories.URBAN)
     existing = {

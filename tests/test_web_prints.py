@@ -78,7 +78,7 @@ def test_an_administrator_prints_nothing(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["admin"]
     sign_in(client, "admin")
-    assert client.get(f"/archives/{archive_id}/basic-info.pdf").status_code == 403
+    assert client.get(f"/archives/{archive_id}/basic-info.pdf").status_code == 404
 
 
 def test_the_disclosure_report_lists_the_prints(client, archive, people):
