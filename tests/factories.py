@@ -4,6 +4,7 @@ their steps. conftest.py hands them to tests as fixtures; helpers that take argu
 imported from here. Everything but the users goes through the HTTP API, as clients do."""
 
 import random
+import re
 import subprocess
 import uuid
 from datetime import date, timedelta
@@ -426,6 +427,21 @@ def check(client, headers, sample_id, archive_id, **result):
     """Record a checker's result (default: qualified and confirmed true by phone)."""
     body = {"archive_id": archive_id, "qualified": True, "authentic": True, "method": "phone", **result}
     return client.post(f"/api/v1/metrics/samples/{sample_id}/results", json=body, headers=headers)
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+def web_sign_in(client, username):
+    """Sign `username` in on the pages, as the sign-in form does."""
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def error_next_to(page, field):
+    """The error text a page shows at the field with API name `field`."""
+    found = re.search(rf'id="f-{re.escape(field.replace(".", "-"))}-error">([^<]+)<', page)
+    assert found, f"no error at {field}"
+    return found.group(1)
 
 
 # --- Printed forms ---------------------------------------------------------------------

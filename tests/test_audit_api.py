@@ -16,6 +16,7 @@ from tests.factories import (
     VILLAGE,
     bearer,
     make_archive,
+    web_sign_in,
 )
 from tests.querycheck import unsupported, watched
 
@@ -189,16 +190,12 @@ def test_only_the_archives_township_makes_its_disclosure_report(client, db, trai
     assert db.audit.count_documents({}) == before
 
 
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-
 
 def test_the_printable_report_in_chinese_for_the_resident(client, trail):
     archive_id, _people = trail
     page_url = f"/archives/{archive_id}/disclosures"
     assert "/login" in client.get(page_url).headers["Location"]
-    sign_in(client, "township101")
+    web_sign_in(client, "township101")
     page = client.get(page_url).get_data(as_text=True)
     assert "健康档案使用记录" in page and archive_id in page and "柳河镇 柳河村" in page
     assert "李医生 (村医)" in page and "建立档案" in page and "辖区医务人员提供服务" in page
@@ -210,7 +207,7 @@ def test_the_printable_report_in_chinese_for_the_resident(client, trail):
 
 def test_the_printable_report_refuses_other_townships_and_bad_codes(client, trail):
     archive_id, _people = trail
-    sign_in(client, "township001")
+    web_sign_in(client, "township001")
     refused = client.get(f"/archives/{archive_id}/disclosures")
     assert refused.status_code == 403 and "text/html" in refused.content_type
     assert TOWNSHIP in refused.get_data(as_text=True)

@@ -8,19 +8,14 @@ import re
 import pytest
 
 from tests import factories
-from tests.factories import COUNTY, FAR, PASSWORD, VILLAGE
-
-
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
+from tests.factories import COUNTY, FAR, PASSWORD, VILLAGE, web_sign_in
 
 
 @pytest.fixture
 def admin_web(client, people):
     """The county's administrator, signed in."""
     people["admin"]
-    sign_in(client, "admin")
+    web_sign_in(client, "admin")
     return client
 
 
@@ -83,7 +78,7 @@ def test_bad_account_details_are_shown_at_their_fields_and_nothing_is_made(admin
 
 def test_only_administrators_manage_accounts(client, people, db):
     people["sup"]
-    sign_in(client, "sup")
+    web_sign_in(client, "sup")
     assert client.get("/admin/users").status_code == 403
     assert client.post("/admin/users/new", data={"username": "x.doctor", "role": "village_doctor",
                                                  "region": VILLAGE}).status_code == 403

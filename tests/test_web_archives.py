@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.factories import PASSWORD, VILLAGE
+from tests.factories import PASSWORD, VILLAGE, error_next_to
 
 
 def sign_in(client, make_user, username="liu.doctor", role="village_doctor", region=VILLAGE):
@@ -26,12 +26,6 @@ def form_of(resident):
     data["allergies.none"] = "1"
     return data
 
-
-def error_next_to(page, field):
-    """The error text shown at the field with API name `field`."""
-    found = re.search(rf'id="f-{re.escape(field.replace(".", "-"))}-error">([^<]+)<', page)
-    assert found, f"no error at {field}"
-    return found.group(1)
 
 
 @pytest.fixture

@@ -12,18 +12,16 @@ import pytest
 from healthrec.clock import today
 from healthrec.web.charts import BAR_WIDTH, LEFT, coverage_chart
 from tests import factories
-from tests.factories import COUNTY, PASSWORD, TOWNSHIP, URBAN_TOWNSHIP, VILLAGE, draw_sample, make_archive
-
-
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-
-
-def error_next_to(page, field):
-    found = re.search(rf'id="f-{re.escape(field.replace(".", "-"))}-error">([^<]+)<', page)
-    assert found, f"no error at {field}"
-    return found.group(1)
+from tests.factories import (
+    COUNTY,
+    TOWNSHIP,
+    URBAN_TOWNSHIP,
+    VILLAGE,
+    draw_sample,
+    error_next_to,
+    make_archive,
+    web_sign_in,
+)
 
 
 def rows_of(page):
@@ -43,7 +41,7 @@ def county(client, people):
         make_archive(client, people["doc"], n)
     make_archive(client, people["urban_doc"], 3, village_code=factories.URBAN)
     people["sup"]
-    sign_in(client, "sup")
+    web_sign_in(client, "sup")
     return client
 
 
@@ -91,7 +89,7 @@ def test_a_bad_query_is_refused_in_chinese(county, db, query, field, words):
 def test_township_staff_see_their_township_and_not_another(client, people):
     make_archive(client, people["doc"])
     people["staff"]
-    sign_in(client, "staff")
+    web_sign_in(client, "staff")
     own = client.get("/dashboard").get_data(as_text=True)
     assert list(rows_of(own)) == [TOWNSHIP, VILLAGE, factories.NEIGHBOUR]
     other = client.get(f"/dashboard?region={URBAN_TOWNSHIP}")
@@ -103,7 +101,7 @@ def test_township_staff_see_their_township_and_not_another(client, people):
 
 def test_a_village_doctor_sees_their_village(client, people):
     make_archive(client, people["doc"])
-    sign_in(client, "doc")
+    web_sign_in(client, "doc")
     assert list(rows_of(client.get("/dashboard").get_data(as_text=True))) == [VILLAGE]
     assert client.get(f"/dashboard?region={TOWNSHIP}").status_code == 403
 
@@ -184,7 +182,7 @@ def test_a_sample_is_drawn_checked_and_counted(county, db):
 
 def test_village_doctors_draw_no_samples(client, people, db):
     make_archive(client, people["doc"])
-    sign_in(client, "doc")
+    web_sign_in(client, "doc")
     assert "抽取样本" not in client.get("/samples").get_data(as_text=True)
     refused = client.post("/samples/new", data={"region": VILLAGE, "size": "1"})
     assert refused.status_code == 403 and "不由被考核的村卫生室抽取" in refused.get_data(as_text=True)

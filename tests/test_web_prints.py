@@ -8,12 +8,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests import factories
-from tests.factories import PASSWORD, pdf_text
-
-
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
+from tests.factories import pdf_text, web_sign_in
 
 
 @pytest.fixture
@@ -22,7 +17,7 @@ def archive(client, people):
     archive_id = factories.make_archive(client, people["doc"], 0, guardian={
         "name": "赵建国", "relation": "child", "phone": "13812345678"},
         past_history={"diseases": [{"code": "hypertension", "date": "2015-06"}]}, drug_allergies=["penicillin"])
-    sign_in(client, "doc")
+    web_sign_in(client, "doc")
     return archive_id
 
 
@@ -63,7 +58,7 @@ def test_the_basic_information_form_ticks_the_answers(client, archive, db):
 def test_a_supervisor_prints_only_under_an_active_grant(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["sup"]
-    sign_in(client, "sup")
+    web_sign_in(client, "sup")
     # Out of reach answers as an archive that does not exist would; the trail knows better.
     assert client.get(f"/archives/{archive_id}/cover.pdf").status_code == 404
     assert [entry["outcome"] for entry in db.audit.find({"action": "archive.print"})] == ["denied"]
@@ -77,14 +72,14 @@ def test_a_supervisor_prints_only_under_an_active_grant(client, people, db):
 def test_an_administrator_prints_nothing(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["admin"]
-    sign_in(client, "admin")
+    web_sign_in(client, "admin")
     assert client.get(f"/archives/{archive_id}/basic-info.pdf").status_code == 404
 
 
 def test_the_disclosure_report_lists_the_prints(client, archive, people):
     client.get(f"/archives/{archive}/cover.pdf")
     people["staff"]
-    sign_in(client, "staff")
+    web_sign_in(client, "staff")
     response = client.get(f"/archives/{archive}/disclosures.pdf")
     assert file_name(response) == f"档案使用记录-{archive}.pdf"
     text = pdf_text(response.data)
@@ -96,7 +91,7 @@ def test_the_disclosure_report_lists_the_prints(client, archive, people):
 def test_an_access_requests_record_prints_with_its_consent(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     filed = factories.granted(client, people, archive_id)
-    sign_in(client, "sup")
+    web_sign_in(client, "sup")
     response = client.get(f"/access-requests/{filed['id']}.pdf")
     assert response.status_code == 200
     assert file_name(response) == f"查阅申请-{archive_id}-{filed['id']}.pdf"

@@ -9,28 +9,19 @@ import pytest
 
 from healthrec.clock import local, today
 from tests import factories
-from tests.factories import PASSWORD
+from tests.factories import error_next_to, web_sign_in
 from tests.querycheck import unsupported, watched
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-
-
-def error_next_to(page, field):
-    found = re.search(rf'id="f-{re.escape(field.replace(".", "-"))}-error">([^<]+)<', page)
-    assert found, f"no error at {field}"
-    return found.group(1)
 
 
 @pytest.fixture
 def supervisor_web(client, people):
     """The county supervisor, signed in; people["doc"] and people["staff"] serve the village."""
     people["sup"]
-    sign_in(client, "sup")
+    web_sign_in(client, "sup")
     return client
 
 
@@ -118,7 +109,7 @@ def test_a_checker_of_a_verification_sample_reads_under_it_until_its_last_day(su
 def test_within_ones_region_no_banner(client, people):
     archive_id = factories.make_archive(client, people["doc"])
     people["staff"]
-    sign_in(client, "staff")
+    web_sign_in(client, "staff")
     page = client.get(f"/archives/{archive_id}").get_data(as_text=True)
     assert "李秀英" in page and 'id="grant-banner"' not in page
 

@@ -9,25 +9,14 @@ import pytest
 from healthrec.clock import today
 from schemas.archives import ArchiveChange
 from tests import factories
-from tests.factories import PASSWORD
-
-
-def sign_in(client, username):
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-
-
-def error_next_to(page, field):
-    found = re.search(rf'id="f-{re.escape(field.replace(".", "-"))}-error">([^<]+)<', page)
-    assert found, f"no error at {field}"
-    return found.group(1)
+from tests.factories import error_next_to, web_sign_in
 
 
 @pytest.fixture
 def staff_web(client, people):
     """The township's staff member, signed in; people["doc"] is the village's doctor."""
     people["staff"]
-    sign_in(client, "staff")
+    web_sign_in(client, "staff")
     return client
 
 
@@ -71,7 +60,7 @@ def test_an_access_request_from_the_inbox_to_the_consent_record(staff_web, peopl
     assert "须由另一位同事" in approver and db.consents.count_documents({}) == 0
     people["staff2"]
     colleague = staff_web.application.test_client()
-    sign_in(colleague, "staff2")
+    web_sign_in(colleague, "staff2")
     refused = colleague.post(f"{url}/consent", data=witnessless)
     assert "口头同意须填写见证人姓名" in error_next_to(refused.get_data(as_text=True), "witness")
     assert colleague.post(f"{url}/consent", data=witnessed).status_code == 302
@@ -109,7 +98,7 @@ def test_emergency_openings_are_reviewed(client, staff_web, people, db):
 def test_an_archive_outside_ones_region_offers_a_request_and_an_emergency_opening(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["doc2"]
-    sign_in(client, "doc2")
+    web_sign_in(client, "doc2")
     page = client.get(f"/archives/{archive_id}")
     assert page.status_code == 404
     assert "不在您的辖区内" in page.get_data(as_text=True) and "李秀英" not in page.get_data(as_text=True)
@@ -126,7 +115,7 @@ def test_an_archive_outside_ones_region_offers_a_request_and_an_emergency_openin
 def test_another_countys_archive_cannot_be_opened_in_an_emergency(client, people, db):
     archive_id = factories.make_archive(client, people["doc"])
     people["far"]
-    sign_in(client, "far")
+    web_sign_in(client, "far")
     refused = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "车祸昏迷，急需既往史"},
                           follow_redirects=True)
     assert refused.status_code == 404 and "紧急调阅只限本县的档案" in refused.get_data(as_text=True)
@@ -143,7 +132,7 @@ def test_the_start_pages_tell_of_a_clinician_near_the_days_limit(app, client, pe
     people["town2"]
     for who, told in (("staff", True), ("sup", True), ("town2", False)):
         browser = app.test_client()
-        sign_in(browser, who)
+        web_sign_in(browser, who)
         assert (expected in browser.get("/").get_data(as_text=True)) is told, who
 
 
@@ -165,7 +154,7 @@ def test_the_audit_trail_and_its_verification(staff_web, people):
 
 def test_village_doctors_see_no_audit_trail(client, people):
     people["doc"]
-    sign_in(client, "doc")
+    web_sign_in(client, "doc")
     response = client.get("/audit")
     assert response.status_code == 403 and "审计日志由乡镇卫生院保管" in response.get_data(as_text=True)
 
@@ -180,7 +169,7 @@ def test_township_home_lists_the_work_waiting(staff_web, people):
                                          ("supervisor", factories.COUNTY), ("admin", factories.COUNTY)])
 def test_every_page_of_the_menu_says_who_and_where(client, make_user, role, region):
     make_user("someone", role, region)
-    sign_in(client, "someone")
+    web_sign_in(client, "someone")
     home = client.get("/").get_data(as_text=True)
     menu = re.findall(r'<li><a href="(/[^"]*)"', home)
     assert menu
@@ -194,7 +183,7 @@ def test_a_transfer_asked_for_by_the_receiving_side_and_confirmed(client, people
     """doc2 (前营村) asks for the archive of a resident who moved from 柳河村; its township confirms."""
     archive_id = factories.make_archive(client, people["doc"])
     people["doc2"], people["staff"]
-    sign_in(client, "doc2")
+    web_sign_in(client, "doc2")
     assert "申请迁入档案" in client.get(f"/archives/{archive_id}").get_data(as_text=True)
     url = f"/archives/{archive_id}/transfer"
     future = client.post(url, data={"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入",
@@ -202,7 +191,7 @@ def test_a_transfer_asked_for_by_the_receiving_side_and_confirmed(client, people
     assert "迁入日期晚于今天" in error_next_to(future.get_data(as_text=True), "moved_on")
     assert client.post(url, data={"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入",
                                   "moved_on": factories.days_ago(3)}).status_code == 302
-    sign_in(client, "staff")
+    web_sign_in(client, "staff")
     page = client.get("/transfers?direction=outgoing").get_data(as_text=True)
     assert "柳河村 → 前营村" in page and "待处理" in page
     transfer_id = db.transfers.find_one({"archive_id": archive_id})["_id"]
