@@ -53,6 +53,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("actor", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("at", DESCENDING), ("_id", DESCENDING)], {}),
+        # A write's entry by the intent it carried (audit.pending).
+        ([("intent", ASCENDING)], {}),
     ],
     "audit_heads": [],
     # Archives: lists lead with their custody level (village, township or county), then
@@ -69,6 +71,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("established_on", ASCENDING)], {}),
         ([("township", ASCENDING), ("established_on", ASCENDING)], {}),
         ([("county", ASCENDING), ("established_on", ASCENDING)], {}),
+        # Writes still carrying their audit entry: by the Idempotency-Key they were made
+        # under, and by age (reconcile).
+        ([("pending_audit.id", ASCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
@@ -86,6 +92,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Family-doctor teams of a township; an archive's contracts (the newest is the current
     # one); contracts in force on a day by custody level or team (renewal lists, contracted

@@ -126,7 +126,8 @@ def resident(n=0, **changes):
     return {key: value for key, value in body.items() if value is not None}
 
 
-def post_archive(client, headers, n=0, **changes):
+def post_archive(client, headers, n=0, key=None, **changes):
+    headers = {**headers, "Idempotency-Key": key} if key else headers
     return client.post("/api/v1/archives", json=resident(n, **changes), headers=headers)
 
 

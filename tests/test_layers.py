@@ -18,6 +18,7 @@ SERVICES = {
     "healthrec.custody.moves", "healthrec.custody.transfers", "healthrec.custody.mergers",
     "healthrec.records.urgent",
     "healthrec.metrics.indicators", "healthrec.metrics.samples",
+    "healthrec.idempotency",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -30,6 +31,7 @@ CORE = {
     "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
     "healthrec.records.alerts",
     "healthrec.metrics.rates", "healthrec.metrics.exports",
+    "healthrec.audit.pending",
 }
 
 

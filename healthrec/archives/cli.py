@@ -16,12 +16,16 @@ archives = AppGroup("archives", help="Resident archives.")
 
 @archives.command("reconcile")
 @click.option("--grace-minutes", default=5, show_default=True, type=click.IntRange(min=0),
-              help="Leave locks younger than this: their requests may still be running.")
+              help="Leave locks and writes younger than this: their requests may still be running.")
 def reconcile(grace_minutes):
-    """Remove ID-card and version locks whose archive write never happened."""
+    """Remove ID-card and version locks whose archive write never happened, and append the
+    audit entries of writes cut off before theirs."""
     found = locks.reconcile(timedelta(minutes=grace_minutes))
     click.echo(f"Removed {found['identity_locks']} orphan ID-card locks and "
                f"{found['version_locks']} unfinished version locks.")
+    for collection, settled in found["settled"].items():
+        click.echo(f"{collection}: {settled} writes were still waiting for their audit entry; "
+                   f"{found['appended'][collection]} entries appended, the others were there already.")
 
 
 def _refused(error):

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from healthrec import hints
 from healthrec.archives.rules import RELEASING_REASONS
+from healthrec.audit import pending
 from healthrec.audit.log import record
 from healthrec.clock import now
 from healthrec.db import get_db
@@ -216,7 +217,8 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
 
 def reconcile(grace=STALE_LOCK):
     """Remove the locks of requests that died between lock and write: ID-card locks no
-    archive carries, version locks their archive never reached. Locks younger than
+    archive carries, version locks their archive never reached; and append the audit
+    entries of writes cut off before them (`audit.pending`). Locks and marks younger than
     `grace` may belong to requests still running and stay.
 
     One pass over the archives picks the candidates; each is checked again on its own
@@ -235,7 +237,9 @@ def reconcile(grace=STALE_LOCK):
         db.identities.delete_one({"_id": lock["_id"], "at": lock["at"]})
     for lock in versions:
         db.archive_versions.delete_one({"_id": lock["_id"], "at": lock["at"]})
-    found = {"identity_locks": len(identities), "version_locks": len(versions)}
-    if identities or versions:
+    settled, appended = pending.repair(grace)
+    found = {"identity_locks": len(identities), "version_locks": len(versions), "settled": settled,
+             "appended": appended}
+    if identities or versions or any(settled.values()):
         record(None, "archive.reconcile", detail=found)
     return found

@@ -11,16 +11,18 @@ from datetime import date
 
 from flask import current_app
 
+from healthrec import idempotency
 from healthrec.access import consents
 from healthrec.archives import locks, rules
 from healthrec.archives.custody import custody_query, in_scope
 from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
+from healthrec.audit import pending
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
 from healthrec.clock import now, today
 from healthrec.crypto import keyring
 from healthrec.db import get_db
-from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
+from healthrec.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionRequired
 from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, site_layout
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
@@ -357,12 +359,14 @@ def new_document(user, code, place, plain, bi, at, established_on=None):
     }
 
 
-def create_archive(user, data, *, code=None, established_on=None):
-    """Create an archive from the fields of ArchiveCreate; (archive, warnings).
+def create_archive(user, data, *, code=None, established_on=None, idempotency_key=None):
+    """Create an archive from the fields of ArchiveCreate; (archive, warnings, created).
 
     It is numbered with the next serial of its village, unless it is a paper archive
     brought in (`flask archives import`): then it keeps its number `code` and the day
     `established_on` it was made, and the step is an import rather than a creation.
+    A repeat with the same `idempotency_key` answers the archive the first one made
+    (created False) and writes nothing.
     """
     village = data["village_code"]
     action = IMPORT if code else CREATE
@@ -375,26 +379,50 @@ def create_archive(user, data, *, code=None, established_on=None):
         raise Invalid(f"Archive number {code} is not of village {village}.",
                       {"village_code": [f"Give {layout.village_of(code)}."]})
     plain, card, warnings = check_new(user, data, established_on)
+    claim = idempotency.claim(user, idempotency_key, audit_as, data, collection="archives")
+    if claim and claim.repeat:
+        return _made_before(claim), warnings, False
     bi = card_index(card.number) if card else None
     if bi:
-        _lock_identity(user, bi, village, audit_as)
+        try:
+            _lock_identity(user, bi, village, audit_as)
+        except Conflict:
+            idempotency.release(claim)
+            raise
     at = now()
 
     def build(number):
-        return new_document(user, number, place, plain, bi, at, established_on)
+        mark = pending.intent(user, audit_as, intent_id=claim and claim.id, archive_id=number, region=village,
+                              township=place["township"], purpose=access.purpose, grant=access.grant,
+                              detail={"version": 1})
+        return {**new_document(user, number, place, plain, bi, at, established_on), pending.MARK: mark}
 
     try:
         doc = locks.insert_at(layout, code, build) if code else locks.insert_numbered(layout, village, build)
-    except Exception:
+    except Exception as error:
         if bi:
             locks.release_identity(bi, village)
+        if isinstance(error, DomainError):
+            # Refused (no serial left, a number taken): nothing was written under the key.
+            # A database that failed instead may have taken the insert, and keeps the claim.
+            idempotency.release(claim)
         raise
-    record(user, audit_as, archive_id=doc["_id"], region=village, township=place["township"],
-           purpose=access.purpose, grant=access.grant, detail={"version": 1})
+    idempotency.made(claim, doc["_id"])
+    pending.settle("archives", [doc["_id"]], doc.pop(pending.MARK), first=True)
     if data.get("enrolment_consent"):
         # Whoever may create an archive in the village may record its enrolment consent.
         consents.append_enrolment(user, doc["_id"], village, **data["enrolment_consent"])
-    return present(doc, plain), warnings
+    return present(doc, plain), warnings, True
+
+
+def _made_before(claim):
+    """The archive an Idempotency-Key's first use made; the audit entry it still carries
+    once that request was cut off is appended now."""
+    doc = get_db().archives.find_one({"_id": claim.ref})
+    mark = doc.pop(pending.MARK, None)
+    if mark and pending.abandoned(mark):
+        pending.settle("archives", [doc["_id"]], mark)
+    return present(doc)
 
 
 def update_archive(user, archive_id, changes, expected_version):

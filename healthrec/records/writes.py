@@ -8,37 +8,34 @@ second insert meets the first's `_id`). The new version is the commit point; mar
 older ones not current follows, and is redone by the next change if a request dies
 between the two steps.
 
-Idempotency keys are locked by inserting `{_id: "<archive>:<user>:<key>"}` holding the
-body's hash and the record ids chosen for it; a repeat finds the lock and inserts (or
-finds) the same `<record id>.1` documents, so concurrent repeats make one set of records
-(docs/concurrency.md).
+An Idempotency-Key's claim (`healthrec.idempotency`) holds the record ids chosen for it; a
+repeat inserts (or finds) the same `<record id>.1` documents, so concurrent repeats make
+one set of records (docs/concurrency.md).
 
 Scope comes from the archives' decision (`archives.service.archive_for`); every write is
-audited there with its purpose and grant; audit entries never hold plaintext.
+audited with its purpose and grant, new records through the entry they carry until it is
+appended (`audit.pending`); audit entries never hold plaintext.
 """
-
-import hashlib
-import json
-import re
 
 from bson import ObjectId
 from flask import current_app
 from marshmallow import ValidationError
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from healthrec import idempotency
 from healthrec.archives import service as archives
 from healthrec.archives.policy import WRITE
+from healthrec.audit import pending
 from healthrec.audit.log import record, refusals
 from healthrec.clock import now
 from healthrec.crypto import keyring
-from healthrec.db import delete_in_batches, get_db
+from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.records import kinds, person, policy, urgent
 from healthrec.records.reads import born_on, content_of, latest, present
 from healthrec.regions import service as regions
 from schemas.records.registry import validate_record
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 DUPLICATE_KEY = 11000
 
 
@@ -83,25 +80,34 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
             _check_receiving_region(content["to_region"])
     contents = [{**content, "status": "sent"} if content["kind"] == "referral" else content
                 for content in contents]
-    record_ids, created = [str(ObjectId()) for _ in contents], True
-    if idempotency_key is not None:
-        record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
+    record_ids = [str(ObjectId()) for _ in contents]
+    claim = idempotency.claim(user, idempotency_key, f"record.create {archive_id}", contents, ref=record_ids)
+    record_ids = claim.ref if claim else record_ids
+    created = not (claim and claim.repeat)
+    mark = pending.intent(user, "record.create", intent_id=claim and claim.id, archive_id=archive_id,
+                          region=access.village, township=access.archive["township"], purpose=access.purpose,
+                          grant=access.grant, detail={"records": record_ids, "kinds": [c["kind"] for c in contents]})
     docs = new_documents(user, archive_id, access.custody, contents, record_ids, now(), access.late)
     ring, db = keyring(), get_db()
+    ids = [doc["_id"] for doc in docs]
     try:
-        db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
+        db.records.insert_many([{**kinds.seal(ring, doc), pending.MARK: mark} for doc in docs], ordered=False)
     except BulkWriteError as error:
         if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
             raise
-        # A concurrent repeat of the same key wrote them first: the records are those.
-        ids = [doc["_id"] for doc in docs]
+        # A repeat of the same key: the records are those its first use wrote.
         stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
-    custody = archives.follow_custody("records", archive_id, [doc["_id"] for doc in docs], access.custody)
+        mark = next((doc[pending.MARK] for doc in docs if pending.MARK in doc), None)
+    else:
+        pending.settle("records", ids, mark, first=True)
+        mark = None
+    if mark and pending.abandoned(mark):
+        # The first use was cut off after writing them: its entry is added now.
+        pending.settle("records", ids, mark)
+    custody = archives.follow_custody("records", archive_id, ids, access.custody)
     docs = [{**doc, **custody} for doc in docs]
     urgent.record_created(access, docs)
-    access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
-                                          "repeat": not created})
     born = born_on(access.archive)
     return [present(doc, born) for doc in docs], created
 
@@ -113,32 +119,6 @@ def new_documents(user, archive_id, custody, contents, record_ids, at, late=Fals
              "archive_id": archive_id, **custody, "recorded_in": custody["village"], **({"late": True} if late else {}),
              "author": user.username, "created_at": at, **_routing(content), **content}
             for record_id, content in zip(record_ids, contents, strict=True)]
-
-
-def prune_idempotency_keys(before):
-    """Forget keys first used before `before`; a resubmit older than that makes a new record."""
-    return delete_in_batches(get_db().idempotency_keys, {"at": {"$lt": before}})
-
-
-def _lock_key(user, archive_id, key, contents, record_ids):
-    """(record ids, True) for a new key, (the first use's record ids, False) for a repeat."""
-    if not IDEMPOTENCY_KEY.match(key):
-        message = "Must be 1 to 128 visible ASCII characters, e.g. a UUID."
-        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    digest = hashlib.sha256(json.dumps(contents, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    lock = {"_id": f"{archive_id}:{user.username}:{key}", "digest": digest, "record_ids": record_ids,
-            "at": now()}
-    db = get_db()
-    try:
-        db.idempotency_keys.insert_one(lock)
-        return record_ids, True
-    except DuplicateKeyError:
-        lock = db.idempotency_keys.find_one({"_id": lock["_id"]})
-    if lock["digest"] != digest:
-        message = ("This key was already used for a different record; send a new key for a new "
-                   "record, or the first body unchanged to get its record back.")
-        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    return lock["record_ids"], False
 
 
 def _routing(content):

@@ -93,23 +93,30 @@ def new():
     village = current_user.region if current_user.role == roles.VILLAGE_DOCTOR else ""
     form = archive_form(ArchiveCreate(), {"village_code": village, "enrolment_consent": {"decision": "granted"}})
     existing = None
+    # A resend of the same page (after a dropped connection) gives back the archive the
+    # first send made, rather than a second one for a resident without an ID card.
+    key = request.form.get("Idempotency-Key") or str(uuid.uuid4())
     if request.method == "POST" and "_more" not in request.form:
         data = form.load()
         if data is not None:
             try:
-                archive, warnings = archives.create_archive(current_user, data)
+                archive, warnings, created = archives.create_archive(current_user, data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             except Conflict as error:
                 existing = error.extra.get("existing_id")
                 flash(message(error), "error")
             else:
-                flash(_("Archive %(id)s was created.", id=archive["id"]), "success")
+                if created:
+                    flash(_("Archive %(id)s was created.", id=archive["id"]), "success")
+                else:
+                    flash(_("Archive %(id)s had already been created; nothing was saved twice.", id=archive["id"]),
+                          "success")
                 warn(warnings)
                 return redirect(url_for(".show", archive_id=archive["id"]))
     elif request.method == "POST":
         form.read()
-    return render("archives/new.html", form=form, existing=existing)
+    return render("archives/new.html", form=form, existing=existing, key=key)
 
 
 def warn(warnings):

@@ -1,0 +1,97 @@
+"""Idempotency-Key: a creation repeated with the same key gets what the first one made,
+and nothing is written or audited twice (docs/concurrency.md).
+
+A key is claimed, after the request is checked and before anything is written, by
+inserting {_id: "<user>:<key>"} with a hash of the action and body. The claim's `ref`
+names what the request makes: where the service chooses the ids before writing (record
+ids) they are in the claim from the start, and a repeat writes or finds the same
+documents; where an id is found by writing (an archive's serial) the writer adds it right
+after the write, while the document still carries its audit mark (`audit.pending`), so
+a document made under a key is always found through one or the other.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from pymongo.errors import DuplicateKeyError
+
+from healthrec.audit.pending import ABANDONED, MARK
+from healthrec.clock import now
+from healthrec.db import delete_in_batches, get_db
+from healthrec.errors import Conflict, Invalid
+
+KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+UNDER_WAY = ("A request with this Idempotency-Key is still being processed, or was cut off less than a minute "
+             "ago; repeat it with the same key in a minute.")
+
+
+@dataclass
+class Claim:
+    id: str  # also the id of the write's audit intent
+    ref: object  # what the first use made, once known
+    repeat: bool
+
+
+def _invalid(message):
+    return Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
+
+
+def claim(user, key, action, body, ref=None, collection=None):
+    """The claim of `key` (None without one) for `action` with `body` by `user`, taken
+    once the request has been checked, just before its write.
+
+    `ref`: the ids the request will write, chosen beforehand. Without them, `collection` is
+    where a repeat looks for a document still marked with the claim's intent. Raises
+    Invalid for a malformed key or one used for another request, Conflict while the
+    first request with the key may still be running.
+    """
+    if key is None:
+        return None
+    if not KEY.match(key):
+        raise _invalid("Must be 1 to 128 visible ASCII characters, e.g. a UUID.")
+    digest = hashlib.sha256(json.dumps([action, body], sort_keys=True, ensure_ascii=False,
+                                       default=str).encode()).hexdigest()
+    doc = {"_id": f"{user.username}:{key}", "digest": digest, "ref": ref, "at": now()}
+    db = get_db()
+    for _ in range(2):
+        try:
+            db.idempotency_keys.insert_one(doc)
+            return Claim(doc["_id"], ref, False)
+        except DuplicateKeyError:
+            held = db.idempotency_keys.find_one({"_id": doc["_id"]})
+        if held is None:
+            continue  # released meanwhile
+        if held["digest"] != digest:
+            raise _invalid("This key was already used for a different request; send a new key for a new "
+                           "request, or the first body unchanged to get its answer again.")
+        if held["ref"] is not None:
+            return Claim(held["_id"], held["ref"], True)
+        marked = db[collection].find_one({f"{MARK}.id": held["_id"]}, {"_id": 1})
+        if marked is not None:
+            return Claim(held["_id"], marked["_id"], True)
+        # Nothing made under a claim this old: its request died before writing, and this
+        # repeat takes the key over. Younger, the first request may still be running.
+        if held["at"] > now() - ABANDONED:
+            raise Conflict(UNDER_WAY)
+        db.idempotency_keys.delete_one({"_id": held["_id"], "at": held["at"]})
+    raise Conflict(UNDER_WAY)
+
+
+def release(claim):
+    """Give a new claim up: its request was refused before writing anything, and may be
+    corrected and sent again with the same key."""
+    if claim is not None and not claim.repeat:
+        get_db().idempotency_keys.delete_one({"_id": claim.id})
+
+
+def made(claim, ref):
+    """Name what the request made under `claim` (written, still marked)."""
+    if claim is not None and claim.ref is None:
+        get_db().idempotency_keys.update_one({"_id": claim.id}, {"$set": {"ref": ref}})
+
+
+def prune(before):
+    """Forget keys first used before `before`; a resubmit older than that is a new request."""
+    return delete_in_batches(get_db().idempotency_keys, {"at": {"$lt": before}})
