@@ -58,7 +58,7 @@ def repair(grace):
     db = get_db()
     settled, appended = {}, {}
     for collection in MARKED:
-        marks = {}
+        marks: dict[str, tuple[dict, list]] = {}
         for doc in db[collection].find({f"{MARK}.at": {"$lt": now() - grace}}, {"_id": 1, MARK: 1}):
             marks.setdefault(doc[MARK]["id"], (doc[MARK], []))[1].append(doc["_id"])
         settled[collection] = len(marks)
