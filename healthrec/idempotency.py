@@ -1,13 +1,13 @@
 """Idempotency-Key: a creation repeated with the same key gets what the first one made,
 and nothing is written or audited twice (docs/concurrency.md).
 
-A key is claimed, after the request is checked and before anything is written, by
-inserting {_id: "<user>:<key>"} with a hash of the action and body. The claim's `ref`
-names what the request makes: where the service chooses the ids before writing (record
-ids) they are in the claim from the start, and a repeat writes or finds the same
-documents; where an id is found by writing (an archive's serial) the writer adds it right
-after the write, while the document still carries its audit mark (`audit.pending`), so
-a document made under a key is always found through one or the other.
+A key is claimed by inserting {_id: "<user>:<key>"} with a hash of the action and body,
+before anything is written. The claim's `ref` names what the request makes: ids the
+service chooses (records, requests, openings, teams, samples) are in it from the start,
+and a repeat writes or finds the same documents; an id known once the checks are done (a
+contract's or transfer's number) is added just before the write; an archive's serial is
+found by writing, and is added right after, while the archive still carries its audit
+mark (`audit.pending`), so an archive made under a key is found through one or the other.
 """
 
 import hashlib
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
-from healthrec.audit.pending import ABANDONED, MARK
+from healthrec.audit.pending import ABANDONED, MARK, abandoned, settle
 from healthrec.clock import now
 from healthrec.db import delete_in_batches, get_db
 from healthrec.errors import Conflict, Invalid
@@ -68,8 +68,8 @@ def claim(user, key, action, body, ref=None, collection=None):
                            "request, or the first body unchanged to get its answer again.")
         if held["ref"] is not None:
             return Claim(held["_id"], held["ref"], True)
-        marked = db[collection].find_one({f"{MARK}.id": held["_id"]}, {"_id": 1})
-        if marked is not None:
+        marked = collection and db[collection].find_one({f"{MARK}.id": held["_id"]}, {"_id": 1})
+        if marked:
             return Claim(held["_id"], marked["_id"], True)
         # Nothing made under a claim this old: its request died before writing, and this
         # repeat takes the key over. Younger, the first request may still be running.
@@ -90,6 +90,20 @@ def made(claim, ref):
     """Name what the request made under `claim` (written, still marked)."""
     if claim is not None and claim.ref is None:
         get_db().idempotency_keys.update_one({"_id": claim.id}, {"$set": {"ref": ref}})
+
+
+def made_before(claim, collection):
+    """What the first use of a repeated key made in `collection` (its `ref`), or None for a
+    new key, or when the first use was cut off before writing it (the caller then writes it
+    under the same id). When that request was cut off after the write, its audit entry is
+    appended now."""
+    if claim is None or not claim.repeat:
+        return None
+    doc = get_db()[collection].find_one({"_id": claim.ref})
+    mark = doc and doc.pop(MARK, None)
+    if mark and abandoned(mark):
+        settle(collection, [doc["_id"]], mark)
+    return doc
 
 
 def prune(before):

@@ -3,6 +3,7 @@ Idempotency-Key, and `flask archives reconcile` (docs/concurrency.md)."""
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,20 @@ from pymongo.errors import AutoReconnect
 from healthrec import clock
 from healthrec.archives import locks, service
 from healthrec.audit import chain, pending
-from tests.factories import checkup, post_archive, post_record
+from tests.factories import (
+    SELF_SIGNED,
+    SIGNED,
+    TOWNSHIP,
+    URBAN,
+    VILLAGE,
+    checkup,
+    days_ago,
+    draw_sample,
+    make_archive,
+    make_team,
+    post_archive,
+    post_record,
+)
 from tests.problems import assert_invalid
 
 NEWBORN = {"born": clock.today() - timedelta(days=20), "sex": "male", "id_card": None, "phone": None,
@@ -219,4 +233,98 @@ def test_stopping_the_database_mid_stream_loses_and_doubles_nothing(app, client,
     logged = [record for entry in db.audit.find({"action": "record.create", "archive_id": archive_id})
               for record in entry["detail"]["records"]]
     assert sorted(logged) == sorted(records.values())
+    assert verified(runner)
+
+
+# Every other POST that creates something: (who sends it, its URL, its body, a changed
+# body, the collection written, the audit action), from a world of one archive, a team
+# of its township and a sample drawn over its village.
+CREATES: dict[str, tuple[str, str, Callable[[dict], dict], dict, str, str]] = {
+    "access request": ("sup", "/api/v1/access-requests",
+                       lambda w: {"archive_id": w["archive"], "purpose": "慢病管理质量抽查", "days": 7,
+                                  "application": "县卫健委慢病科申请查阅该档案。"},
+                       {"days": 8}, "access_requests", "access.request"),
+    "enrolment consent": ("doctor", "/api/v1/archives/{archive}/consents",
+                          lambda w: SELF_SIGNED, {"method": "verbal_witnessed", "witness": "孙丽"}, "consents",
+                          "consent.enrolment_granted"),
+    "break-glass opening": ("far", "/api/v1/archives/{archive}/break-glass", lambda w: {"reason": "急诊昏迷"},
+                            {"reason": "车祸急救"}, "break_glass", "break_glass.open"),
+    "team": ("township", "/api/v1/teams",
+             lambda w: {"township": TOWNSHIP, "name": "柳河镇第二家庭医生团队", "lead": "township101",
+                        "members": ["village101"]},
+             {"name": "柳河镇第三家庭医生团队"}, "teams", "team.create"),
+    "contract": ("township", "/api/v1/archives/{archive}/contracts",
+                 lambda w: {"team": w["team"], "package": "basic", "consent": SIGNED}, {"package": "chronic_disease"},
+                 "contracts", "contract.sign"),
+    "transfer": ("urban_doc", "/api/v1/archives/{archive}/transfers",
+                 lambda w: {"to_village": URBAN, "reason": "随子女迁居", "moved_on": days_ago(3)},
+                 {"reason": "投靠亲属"}, "transfers", "transfer.request"),
+    "sample": ("township", "/api/v1/metrics/samples", lambda w: {"region": VILLAGE, "size": 1},
+               {"seed": 7}, "samples", "sample.create"),
+    "sample result": ("township", "/api/v1/metrics/samples/{sample}/results",
+                      lambda w: {"archive_id": w["archive"], "qualified": True, "authentic": True, "method": "phone"},
+                      {"note": "电话未接通"}, "sample_results", "sample.result"),
+}
+
+
+@pytest.mark.parametrize("what", CREATES)
+def test_every_creation_takes_an_idempotency_key(what, client, db, doctor, township, people):
+    who, url, body, change, collection, action = CREATES[what]
+    world = {"archive": make_archive(client, doctor)}
+    world["team"] = make_team(client, township)
+    world["sample"] = draw_sample(client, township, VILLAGE, 1)["id"]
+    sender = {"doctor": doctor, "township": township}.get(who) or people[who]
+    headers = {**sender, "Idempotency-Key": what.replace(" ", "-")}
+    url = url.format(**world)
+    # A transfer's entry has a copy in the receiving township's chain: the entries, not the copies.
+    logged_as = {"action": action, "detail.copy_of": {"$exists": False}}
+    before, logged = db[collection].count_documents({}), db.audit.count_documents(logged_as)
+    first = client.post(url, json=body(world), headers=headers)
+    assert first.status_code in (200, 201), first.get_json()
+    again = client.post(url, json=body(world), headers=headers)
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert db[collection].count_documents({}) == before + 1
+    assert db.audit.count_documents(logged_as) == logged + 1
+    other = client.post(url, json={**body(world), **change}, headers=headers)
+    assert_invalid(other, **{"Idempotency-Key": "different request"})
+    assert db[collection].count_documents({}) == before + 1
+
+
+def test_reconcile_appends_both_townships_entries_of_a_cut_off_transfer(client, db, doctor, people, runner,
+                                                                       monkeypatch):
+    archive_id = make_archive(client, doctor)
+    with monkeypatch.context() as patched:
+        cut_off_audit(patched, "transfer.request")
+        asked = client.post(f"/api/v1/archives/{archive_id}/transfers", headers=people["urban_doc"],
+                            json={"to_village": URBAN, "reason": "随子女迁居", "moved_on": days_ago(3)})
+        assert asked.status_code == 503
+    [transfer] = db.transfers.find()
+    assert entries(db, "transfer.request", archive_id) == 0
+    result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
+    assert "transfers: 1 writes were still waiting for their audit entry; 1 entries appended" in result.output
+    first, copy = sorted(db.audit.find({"action": "transfer.request"}), key=lambda entry: entry["chain"] != TOWNSHIP)
+    assert (first["chain"], copy["chain"]) == (TOWNSHIP, URBAN[:9])
+    assert copy["detail"] == {**first["detail"], "copy_of": first["_id"]}
+    assert first["detail"]["transfer"] == transfer["_id"] and first["actor"] == copy["actor"]
+    assert verified(runner)
+
+
+def test_a_decision_cut_off_before_its_entry_is_completed_by_reconcile(client, db, doctor, people, runner,
+                                                                        monkeypatch):
+    archive_id = make_archive(client, doctor)
+    request_id = client.post("/api/v1/access-requests", headers=people["sup"], json={
+        "archive_id": archive_id, "purpose": "慢病管理质量抽查", "days": 7,
+        "application": "县卫健委慢病科申请查阅该档案。"}).get_json()["id"]
+    with monkeypatch.context() as patched:
+        cut_off_audit(patched, "access.approve")
+        decided = client.post(f"/api/v1/access-requests/{request_id}/decision", headers=people["staff"],
+                              json={"decision": "approve"})
+        assert decided.status_code == 503
+    # The claimed step carries the entry; the request moved on all the same.
+    assert client.get(f"/api/v1/access-requests/{request_id}", headers=people["sup"]).get_json()["status"] == \
+        "awaiting_consent"
+    result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
+    assert "access_events: 1 writes were still waiting for their audit entry; 1 entries appended" in result.output
+    [entry] = db.audit.find({"action": "access.approve"})
+    assert entry["grant"] == request_id and entry["actor"] == "staff"
     assert verified(runner)

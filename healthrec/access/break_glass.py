@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 from flask import current_app
 
+from healthrec import idempotency
 from healthrec.access import policy
 from healthrec.access.grants import BREAK_GLASS_PURPOSE, active_grant
 from healthrec.access.transitions import BREAK_GLASS, load, transition, unsealed
 from healthrec.archives.custody import custody_query
 from healthrec.archives.service import custody
-from healthrec.audit.log import record, refusals
+from healthrec.audit import pending
+from healthrec.audit.log import refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
 from healthrec.clock import now
 from healthrec.crypto import keyring
@@ -21,19 +23,32 @@ from healthrec.errors import Conflict
 from healthrec.paging import page_of
 
 
-def open_archive(user, archive_id, reason):
-    """Open an archive outside one's scope in an emergency, for BREAK_GLASS_HOURS."""
+def open_archive(user, archive_id, reason, idempotency_key=None):
+    """Open an archive outside one's scope in an emergency, for BREAK_GLASS_HOURS;
+    (opening, created): created is False when an Idempotency-Key repeat answers the
+    opening its first use made."""
     action = "break_glass.open"
     with refusals(user, action, archive_id=archive_id):
         policy.check_clinician(user)
     place = custody(archive_id)
     village = place["village"]
-    with refusals(user, action, archive_id=archive_id, region=village, township=place["township"]):
+    where = {"archive_id": archive_id, "region": village, "township": place["township"]}
+    with refusals(user, action, **where):
         policy.check_outside_scope(user, place)
-        if active_grant(user, archive_id):
-            raise Conflict("You may already read this archive under an active grant or emergency opening.")
+    # Before the check for an opening in force, which the first use of the key made.
+    claim = idempotency.claim(user, idempotency_key, action, [archive_id, reason], ref=str(ObjectId()))
+    made = idempotency.made_before(claim, BREAK_GLASS)
+    if made:
+        return present(made), False
+    try:
+        with refusals(user, action, **where):
+            if active_grant(user, archive_id):
+                raise Conflict("You may already read this archive under an active grant or emergency opening.")
+    except Conflict:
+        idempotency.release(claim)
+        raise
     at = now()
-    opening_id = str(ObjectId())
+    opening_id = claim.ref if claim else str(ObjectId())
     doc = {
         "_id": opening_id, "archive_id": archive_id, **place,
         "opened_by": user.username, "role": user.role,
@@ -42,10 +57,9 @@ def open_archive(user, archive_id, reason):
         "valid_until": at + timedelta(hours=current_app.config["BREAK_GLASS_HOURS"]),
         "status": "unreviewed",
     }
-    get_db()[BREAK_GLASS].insert_one(doc)
-    record(user, action, archive_id=archive_id, region=village, township=place["township"], grant=opening_id,
-           purpose=BREAK_GLASS_PURPOSE)
-    return present(doc)
+    mark = pending.intent(user, action, intent_id=claim and claim.id, **where, grant=opening_id,
+                          purpose=BREAK_GLASS_PURPOSE)
+    return present(pending.insert(BREAK_GLASS, doc, mark)), True
 
 
 def acknowledge(user, opening_id, note=None):
@@ -60,8 +74,7 @@ def acknowledge(user, opening_id, note=None):
             raise Conflict(f"{doc['acknowledged_by']} has already acknowledged this opening; nothing was changed.")
         doc = transition(user, BREAK_GLASS, doc, "acknowledged",
                          {"acknowledged_by": user.username, "acknowledged_at": now()},
-                         secrets={"note": note} if note else None)
-    record(user, action, **where)
+                         pending.intent(user, action, **where), secrets={"note": note} if note else None)
     return present(doc)
 
 

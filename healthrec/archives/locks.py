@@ -182,9 +182,10 @@ def stale(archive_id):
         "on the new version and send its ETag in If-Match.")
 
 
-def commit(doc, username, expected_version, changes, fields, unset=()):
+def commit(doc, username, expected_version, changes, fields, unset=(), audit=None):
     """Write `changes` (and remove `unset`) as the next version of the archive `doc`
-    that was read at `expected_version` (None: at whatever version `doc` has).
+    that was read at `expected_version` (None: at whatever version `doc` has); `audit`:
+    the change's entry (`pending.intent`), carried by the archive until it is appended.
 
     Returns the document as stored now; raises PreconditionFailed when another writer
     got there first.
@@ -204,11 +205,17 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
             if attempt or held is None or not _orphan_version(held, at - STALE_LOCK):
                 raise stale(doc["_id"]) from None
             db.archive_versions.delete_one({"_id": held["_id"], "at": held["at"]})
+    if doc.get(pending.MARK):
+        # The entry of the last change, cut off before it was appended: the mark is
+        # about to make way for this change's.
+        pending.settle("archives", [doc["_id"]], doc[pending.MARK])
     changes = {**changes, "version": version, "updated_at": at, "updated_by": username}
-    update = {"$set": changes}
+    update = {"$set": {**changes, pending.MARK: audit} if audit else changes}
     if unset:
         update["$unset"] = dict.fromkeys(unset, "")
     db.archives.update_one({"_id": doc["_id"]}, update)
+    if audit:
+        pending.settle("archives", [doc["_id"]], audit, first=True)
     kept = {key: value for key, value in doc.items() if key not in unset}
     return {**kept, **changes}
 

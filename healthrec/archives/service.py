@@ -79,6 +79,12 @@ class ArchiveAccess:
         record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
                township=self.archive["township"], purpose=self.purpose, grant=self.grant, detail=detail)
 
+    def intent(self, action, detail=None, intent_id=None):
+        """The entry `audit` would append, for a write to carry until it is (`audit.pending`)."""
+        return pending.intent(self.user, action, intent_id=intent_id, archive_id=self.archive_id,
+                              region=self.village, township=self.archive["township"], purpose=self.purpose,
+                              grant=self.grant, detail=detail)
+
 
 def authorized(user, action, custody, audit_as, archive_id=None):
     """The Access for `user` to `action` on what lies in `custody` (an archive's custody
@@ -381,7 +387,8 @@ def create_archive(user, data, *, code=None, established_on=None, idempotency_ke
     plain, card, warnings = check_new(user, data, established_on)
     claim = idempotency.claim(user, idempotency_key, audit_as, data, collection="archives")
     if claim and claim.repeat:
-        return _made_before(claim), warnings, False
+        # The archive the first use made, found by the key's `ref` or the mark it carries.
+        return present(idempotency.made_before(claim, "archives")), warnings, False
     bi = card_index(card.number) if card else None
     if bi:
         try:
@@ -415,16 +422,6 @@ def create_archive(user, data, *, code=None, established_on=None, idempotency_ke
     return present(doc, plain), warnings, True
 
 
-def _made_before(claim):
-    """The archive an Idempotency-Key's first use made; the audit entry it still carries
-    once that request was cut off is appended now."""
-    doc = get_db().archives.find_one({"_id": claim.ref})
-    mark = doc.pop(pending.MARK, None)
-    if mark and pending.abandoned(mark):
-        pending.settle("archives", [doc["_id"]], mark)
-    return present(doc)
-
-
 def update_archive(user, archive_id, changes, expected_version):
     """Apply the fields of ArchiveChange (None clears one); (archive, warnings)."""
     access = archive_for(user, archive_id, WRITE, "archive.update")
@@ -453,15 +450,15 @@ def update_archive(user, archive_id, changes, expected_version):
         if new_bi:
             _lock_identity(user, new_bi, doc["village"], "archive.update")
     new["completeness"] = _completeness(plain, doc["village"])
+    audit = access.intent("archive.update", detail={"fields": changed, "version": doc["version"] + 1})
     try:
-        stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
+        stored = locks.commit(doc, user.username, expected_version, new, changed, unset, audit)
     except Exception:
         if "id_card" in changed and new_bi:
             locks.release_identity(new_bi, doc["village"])
         raise
     if "id_card" in changed and old_bi:
         locks.release_identity(old_bi, doc["village"])
-    access.audit("archive.update", detail={"fields": changed, "version": stored["version"]})
     return present(stored, plain), warnings
 
 
@@ -487,10 +484,11 @@ def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=N
     for name, value in (("note", note), ("cause", cause), ("destination", destination)):
         if value:
             closed[name] = keyring().seal(value, archive_id, f"closed.{name}")
-    stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
+    audit = access.intent("archive.close", detail={"reason": reason, "version": doc["version"] + 1})
+    stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"],
+                          audit=audit)
     if reason in rules.RELEASING_REASONS and doc.get("id_card_bi"):
         locks.release_identity(doc["id_card_bi"], doc["village"])
-    access.audit("archive.close", detail={"reason": reason, "version": stored["version"]})
     return present(stored)
 
 
@@ -508,6 +506,6 @@ def review_archive(user, archive_id, verdict, note=None, expected_version=None):
               "version": doc["version"] + 1}
     if note:
         review["note"] = keyring().seal(note, archive_id, "review.note")
-    stored = locks.commit(doc, user.username, expected_version, {"review": review}, ["review"])
-    access.audit("archive.review", detail={"verdict": verdict, "version": stored["version"]})
+    audit = access.intent("archive.review", detail={"verdict": verdict, "version": doc["version"] + 1})
+    stored = locks.commit(doc, user.username, expected_version, {"review": review}, ["review"], audit=audit)
     return present(stored)

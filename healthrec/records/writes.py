@@ -155,9 +155,9 @@ def amend_record(user, archive_id, record_id, changes, reason):
         raise Invalid(message, {"changes": [message]})
     _check_fit(access.archive, [new], ["changes."])
     doc = _new_version(access, old, {**new, **kinds.state(old)},
-                       {"type": "amend", "by": user.username, "at": now(), "reason": reason})
+                       {"type": "amend", "by": user.username, "at": now(), "reason": reason},
+                       access.intent("record.amend", detail={"record": record_id, "version": old["version"] + 1}))
     urgent.record_amended(access, doc)
-    access.audit("record.amend", detail={"record": record_id, "version": doc["version"]})
     return present(doc, born_on(access.archive))
 
 
@@ -181,8 +181,8 @@ def receive_referral(user, archive_id, record_id):
     receiver = _Receiver(user, referral)
     doc = _new_version(receiver, old, {**content_of(old), "status": "received", "received_by": user.username,
                                        "received_at": at.isoformat()},
-                       {"type": "receipt", "by": user.username, "at": at})
-    receiver.audit("referral.receive", detail={"record": record_id, "version": doc["version"]})
+                       {"type": "receipt", "by": user.username, "at": at},
+                       receiver.intent("referral.receive", detail={"record": record_id, "version": old["version"] + 1}))
     return {"id": record_id, "version": doc["version"], "status": doc["status"],
             "received_by": doc["received_by"], "received_at": doc["received_at"]}
 
@@ -203,10 +203,15 @@ class _Receiver:
         record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
                purpose=self.purpose, detail=detail)
 
+    def intent(self, action, detail=None):
+        return pending.intent(self.user, action, archive_id=self.archive_id, region=self.village,
+                              purpose=self.purpose, detail=detail)
 
-def _new_version(access, old, content, change):
-    """Insert the version after `old` (plaintext) with `content`; Conflict when another
-    change of the same version got there first."""
+
+def _new_version(access, old, content, change, audit):
+    """Insert the version after `old` (plaintext) with `content`, carrying its audit entry
+    `audit` until it is appended; Conflict when another change of the same version got
+    there first."""
     record_id, version = old["record_id"], old["version"] + 1
     doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "township", "county", "recorded_in",
                                            "late", "author", "created_at") if name in old},
@@ -218,13 +223,14 @@ def _new_version(access, old, content, change):
         stored["change"] = {**change, "reason": ring.seal(change["reason"], doc["_id"], "change.reason")}
     db = get_db()
     try:
-        db.records.insert_one(stored)
+        db.records.insert_one({**stored, pending.MARK: audit})
     except DuplicateKeyError:
         _retire_older(db, old["archive_id"], record_id, version)
         access.audit(f"record.{change['type']}", outcome="conflict", detail={"record": record_id})
         raise Conflict(f"Record {record_id} was changed by someone else meanwhile (it is now version "
                        f"{version}); read it again and repeat your change if it is still needed.",
                        current_version=version) from None
+    pending.settle("records", [doc["_id"]], audit, first=True)
     _retire_older(db, old["archive_id"], record_id, version)
     held = {name: doc[name] for name in archives.CUSTODY if name in doc}
     return {**doc, **archives.follow_custody("records", old["archive_id"], [doc["_id"]], held)}

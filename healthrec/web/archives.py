@@ -2,7 +2,6 @@
 basic information changed, a visit's forms saved together, a record amended, an archive
 closed, and an emergency opening of an archive outside one's region."""
 
-import uuid
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from healthrec.clock import today
 from healthrec.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from healthrec.records import kinds, reads, writes
 from healthrec.web.messages import localise
-from healthrec.web.pages import Form, label_in, message, page_number, refused, render
+from healthrec.web.pages import Form, form_key, label_in, message, page_number, refused, render
 from healthrec.web.schema_form import diff, widgets
 from schemas.access import BreakGlassIn
 from schemas.archives import ArchiveChange, ArchiveCreate, CloseRequest
@@ -95,7 +94,7 @@ def new():
     existing = None
     # A resend of the same page (after a dropped connection) gives back the archive the
     # first send made, rather than a second one for a resident without an ID card.
-    key = request.form.get("Idempotency-Key") or str(uuid.uuid4())
+    key = form_key()
     if request.method == "POST" and "_more" not in request.form:
         data = form.load()
         if data is not None:
@@ -153,11 +152,12 @@ def outside_scope(archive_id, error):
     """Outside one's region: say how to get access; clinicians may open it in an emergency."""
     clinician = current_user.role in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF)
     form = Form(BreakGlassIn())
+    key = form_key()
     if request.method == "POST" and clinician:
         data = form.load()
         if data is not None:
             try:
-                break_glass.open_archive(current_user, archive_id, data["reason"])
+                break_glass.open_archive(current_user, archive_id, data["reason"], key)
             except Invalid as invalid:
                 refused(invalid, form)
             except Conflict as conflict:
@@ -166,7 +166,7 @@ def outside_scope(archive_id, error):
                 flash(_("Opened in an emergency; the township health centre will review this."), "warning")
                 return redirect(url_for(".show", archive_id=archive_id))
     return render("archives/outside.html", 403, archive_id=archive_id, reason=error and message(error),
-                  form=form if clinician else None)
+                  form=form if clinician else None, key=key)
 
 
 @bp.post("/<archive_id>/break-glass")
@@ -237,7 +237,7 @@ def visit(archive_id):
         flash(_("Choose at least one form for the visit."), "error")
         return redirect(url_for(".show", archive_id=archive_id))
     forms = [record_form(spec, n) for n, spec in enumerate(specs)]
-    key = request.form.get("Idempotency-Key") or str(uuid.uuid4())
+    key = form_key()
     if request.method == "POST":
         checked = [form.load(check=validate_record) for form in forms]
         if "_more" not in request.form and all(content is not None for content in checked):
