@@ -34,15 +34,19 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("requester", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("village", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
-    "access_events": [],
-    "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
+    # Writes (and claimed events) still carrying their audit entry, by age: what
+    # `flask archives reconcile` settles (audit/pending.py).
+    "access_events": [([("pending_audit.at", ASCENDING)], {})],
+    "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {}), ([("pending_audit.at", ASCENDING)], {})],
     "break_glass": [
         ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
         ([("county", ASCENDING), ("opened_at", DESCENDING)], {}),
         ([("opened_by", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Audit: entries newest first by township chain (staff, counts), by actor (supervisors),
     # by archive (disclosure report) and overall (admin); a chain's end by its newest block
@@ -105,7 +109,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("county", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
         ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
     ],
-    "contract_events": [],
+    "contract_events": [([("pending_audit.at", ASCENDING)], {})],
     # Urgent cases: open ones of a township or village, oldest first; an archive's open ones
     # when a referral resolves them.
     "urgent": [
@@ -119,12 +123,14 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("archives", ASCENDING)], {}),
         ([("checkers", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("created_by", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     "sample_results": [
         ([("sample", ASCENDING), ("_id", ASCENDING)], {}),
         ([("village", ASCENDING), ("checked_on", ASCENDING)], {}),
         ([("township", ASCENDING), ("checked_on", ASCENDING)], {}),
         ([("county", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
@@ -136,8 +142,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("from_township", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("from_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
-    "custody_claims": [],
+    "custody_claims": [([("pending_audit.at", ASCENDING)], {})],
     "custody_moves": [([("started_at", DESCENDING)], {})],
 }
 

@@ -27,6 +27,7 @@ from tests.factories import (
     post_record,
 )
 from tests.problems import assert_invalid
+from tests.querycheck import unsupported, watched
 
 NEWBORN = {"born": clock.today() - timedelta(days=20), "sex": "male", "id_card": None, "phone": None,
            "guardian": {"name": "王芳", "relation": "mother", "phone": "13700001111"}}
@@ -328,3 +329,21 @@ def test_a_decision_cut_off_before_its_entry_is_completed_by_reconcile(client, d
     [entry] = db.audit.find({"action": "access.approve"})
     assert entry["grant"] == request_id and entry["actor"] == "staff"
     assert verified(runner)
+
+
+def test_keys_marks_and_reconcile_query_by_declared_indexes(app, devdb, client, doctor, people, monkeypatch):
+    watched_collections = (*pending.MARKED, "audit", "idempotency_keys")
+    with watched(app, devdb) as listener:
+        with monkeypatch.context() as patched:
+            cut_off_audit(patched, "archive.create")
+            assert post_archive(client, doctor, key="reg-9", **NEWBORN).status_code == 503
+        later(monkeypatch)  # the repeat settles the abandoned mark
+        assert post_archive(client, doctor, key="reg-9", **NEWBORN).status_code == 200
+        assert post_archive(client, doctor, key="reg-9", **{**NEWBORN, "sex": "female"}).status_code == 422
+        archive_id = make_archive(client, doctor, n=5)
+        assert post_record(client, doctor, archive_id, checkup(), key="visit-9").status_code == 201
+        assert post_record(client, doctor, archive_id, checkup(), key="visit-9").status_code == 200
+        with app.app_context():
+            locks.reconcile(timedelta(0))
+        assert len(list(listener.shapes(watched_collections))) > 10
+        assert unsupported(listener, watched_collections) == []
