@@ -87,7 +87,9 @@ def release(claim):
 
 
 def made(claim, ref):
-    """Name what the request made under `claim` (written, still marked)."""
+    """Name in `claim` what its request makes, once its id is known: before the write when
+    the checks tell it (a contract's or transfer's number), right after it for an archive
+    (still marked, so a repeat finds it either way)."""
     if claim is not None and claim.ref is None:
         get_db().idempotency_keys.update_one({"_id": claim.id}, {"$set": {"ref": ref}})
 

@@ -155,15 +155,15 @@ def test_reconcile_appends_the_entry_a_cut_off_record_carries(client, db, doctor
     [record] = db.records.find({"archive_id": archive_id})
     assert entries(db, "record.create", archive_id) == 0
     young = runner.invoke(args=["archives", "reconcile"])
-    assert "records: 0 writes" in young.output and db.records.find_one({"pending_audit": {"$exists": True}})
+    assert "No write was waiting" in young.output and db.records.find_one({"pending_audit": {"$exists": True}})
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
     assert result.exit_code == 0, result.output
-    assert "records: 1 writes were still waiting for their audit entry; 1 entries appended" in result.output
+    assert "Settled 1 writes waiting for their audit entry (records 1): appended 1 missing entries" in result.output
     [entry] = db.audit.find({"action": "record.create", "archive_id": archive_id})
     assert entry["detail"]["records"] == [record["record_id"]] and entry["actor"] == "village101"
     assert db.records.count_documents({"pending_audit": {"$exists": True}}) == 0
     again = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "records: 0 writes" in again.output
+    assert "No write was waiting" in again.output
     assert entries(db, "record.create", archive_id) == 1
     assert verified(runner)
 
@@ -175,7 +175,7 @@ def test_reconcile_finds_an_entry_appended_just_before_the_cut(client, db, docto
     mark = {"id": entry["intent"], "at": entry["at"], "chain": entry["chain"], "entry": {}}
     db.archives.update_one({"_id": created}, {"$set": {"pending_audit": mark}})
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "archives: 1 writes were still waiting for their audit entry; 0 entries appended" in result.output
+    assert "Settled 1 writes waiting for their audit entry (archives 1): appended 0 missing entries" in result.output
     assert entries(db, "archive.create", created) == 1
     assert "pending_audit" not in db.archives.find_one({"_id": created})
 
@@ -302,7 +302,7 @@ def test_reconcile_appends_both_townships_entries_of_a_cut_off_transfer(client, 
     [transfer] = db.transfers.find()
     assert entries(db, "transfer.request", archive_id) == 0
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "transfers: 1 writes were still waiting for their audit entry; 1 entries appended" in result.output
+    assert "(transfers 1): appended 1 missing entries" in result.output
     first, copy = sorted(db.audit.find({"action": "transfer.request"}), key=lambda entry: entry["chain"] != TOWNSHIP)
     assert (first["chain"], copy["chain"]) == (TOWNSHIP, URBAN[:9])
     assert copy["detail"] == {**first["detail"], "copy_of": first["_id"]}
@@ -325,7 +325,7 @@ def test_a_decision_cut_off_before_its_entry_is_completed_by_reconcile(client, d
     assert client.get(f"/api/v1/access-requests/{request_id}", headers=people["sup"]).get_json()["status"] == \
         "awaiting_consent"
     result = runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"])
-    assert "access_events: 1 writes were still waiting for their audit entry; 1 entries appended" in result.output
+    assert "(access_events 1): appended 1 missing entries" in result.output
     [entry] = db.audit.find({"action": "access.approve"})
     assert entry["grant"] == request_id and entry["actor"] == "staff"
     assert verified(runner)

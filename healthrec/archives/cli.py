@@ -23,9 +23,14 @@ def reconcile(grace_minutes):
     found = locks.reconcile(timedelta(minutes=grace_minutes))
     click.echo(f"Removed {found['identity_locks']} orphan ID-card locks and "
                f"{found['version_locks']} unfinished version locks.")
-    for collection, settled in found["settled"].items():
-        click.echo(f"{collection}: {settled} writes were still waiting for their audit entry; "
-                   f"{found['appended'][collection]} entries appended, the others were there already.")
+    settled = {collection: count for collection, count in found["settled"].items() if count}
+    if not settled:
+        click.echo("No write was waiting for its audit entry.")
+        return
+    appended = sum(found["appended"].values())
+    click.echo(f"Settled {sum(settled.values())} writes waiting for their audit entry "
+               f"({', '.join(f'{collection} {count}' for collection, count in settled.items())}): "
+               f"appended {appended} missing entries; the others were there already.")
 
 
 def _refused(error):

@@ -102,7 +102,7 @@ def request_transfer(user, archive_id, to_village, reason, moved_on, idempotency
     to = regions.custody_of(to_village)
     # Before the check for an open transfer, which the first use of the key asked for.
     claim = idempotency.claim(user, idempotency_key, action, [archive_id, to_village, reason, moved_on])
-    made = claim and claim.ref and db.transfers.find_one({"_id": claim.ref})
+    made = claim and claim.ref and idempotency.made_before(claim, "transfers")
     if made:
         return present(roll_forward(db, made)), False
     try:
