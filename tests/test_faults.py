@@ -18,10 +18,13 @@ from tests.factories import (
     TOWNSHIP,
     URBAN,
     VILLAGE,
+    amend,
     checkup,
     days_ago,
     draw_sample,
+    if_match,
     make_archive,
+    make_record,
     make_team,
     post_archive,
     post_record,
@@ -347,3 +350,27 @@ def test_keys_marks_and_reconcile_query_by_declared_indexes(app, devdb, client, 
             locks.reconcile(timedelta(0))
         assert len(list(listener.shapes(watched_collections))) > 10
         assert unsupported(listener, watched_collections) == []
+
+
+def test_a_change_cut_off_before_its_entry_leaves_the_next_change_possible(client, db, doctor, archive_id, runner,
+                                                                          monkeypatch):
+    record = make_record(client, doctor, archive_id, checkup())
+    read = client.get(f"/api/v1/archives/{archive_id}", headers=doctor)
+    with monkeypatch.context() as patched:
+        cut_off_audit(patched, "record.amend")
+        cut_off_audit(patched, "archive.update")
+        assert amend(client, doctor, archive_id, record["id"], {"general": {"weight": 70}}).status_code == 503
+        changed = client.patch(f"/api/v1/archives/{archive_id}", json={"phone": "13800002222"},
+                               headers=if_match(doctor, read))
+        assert changed.status_code == 503
+    # The versions landed, each carrying its entry; the next changes go ahead all the same.
+    assert amend(client, doctor, archive_id, record["id"], {"general": {"weight": 71}}).status_code == 200
+    again = client.get(f"/api/v1/archives/{archive_id}", headers=doctor)
+    assert again.get_json()["phone"] == "13800002222"
+    assert client.patch(f"/api/v1/archives/{archive_id}", json={"phone": "13800003333"},
+                        headers=if_match(doctor, again)).status_code == 200
+    # The archive's next change appended the entry its mark held before taking its place.
+    assert entries(db, "archive.update", archive_id) == 2
+    assert runner.invoke(args=["archives", "reconcile", "--grace-minutes", "0"]).exit_code == 0
+    assert entries(db, "record.amend", archive_id) == 2
+    assert verified(runner)
