@@ -6,7 +6,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from healthrec import demo
+from healthrec import demo, idempotency
 from healthrec.archives.cli import archives
 from healthrec.audit.cli import audit_cli
 from healthrec.auth import service as auth
@@ -17,7 +17,6 @@ from healthrec.custody.cli import custody_cli
 from healthrec.db import ensure_indexes, get_db
 from healthrec.errors import DomainError
 from healthrec.keys.cli import keys
-from healthrec.records import writes as records
 from healthrec.regions import service as regions
 
 
@@ -132,7 +131,7 @@ def prune(days):
     """
     at = now()
     before = at - timedelta(days=days)
-    keys = records.prune_idempotency_keys(before)
+    keys = idempotency.prune(before)
     failures = auth.prune_login_failures(before)
     tokens = auth.prune_tokens(at)
     click.echo(f"Removed {keys} idempotency keys and {failures} failed logins older than {days} days, "

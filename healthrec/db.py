@@ -34,15 +34,19 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("requester", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("village", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
-    "access_events": [],
-    "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {})],
+    # Writes (and claimed events) still carrying their audit entry, by age: what
+    # `flask archives reconcile` settles (audit/pending.py).
+    "access_events": [([("pending_audit.at", ASCENDING)], {})],
+    "consents": [([("archive_id", ASCENDING), ("at", ASCENDING)], {}), ([("pending_audit.at", ASCENDING)], {})],
     "break_glass": [
         ([("archive_id", ASCENDING), ("opened_by", ASCENDING)], {}),
         ([("county", ASCENDING), ("opened_at", DESCENDING)], {}),
         ([("opened_by", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("township", ASCENDING), ("status", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Alerts newest first, by the clinician's township (its staff) or county (supervisors).
     "alerts": [
@@ -59,6 +63,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("archive_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("detail.shown", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("at", DESCENDING), ("_id", DESCENDING)], {}),
+        # A write's entry by the intent it carried (audit.pending).
+        ([("intent", ASCENDING)], {}),
     ],
     "audit_heads": [],
     # Archives: lists lead with their custody level (village, township or county), then
@@ -75,6 +81,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("established_on", ASCENDING)], {}),
         ([("township", ASCENDING), ("established_on", ASCENDING)], {}),
         ([("county", ASCENDING), ("established_on", ASCENDING)], {}),
+        # Writes still carrying their audit entry: by the Idempotency-Key they were made
+        # under, and by age (reconcile).
+        ([("pending_audit.id", ASCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     "archive_serials": [],
     "identities": [([("at", ASCENDING)], {})],
@@ -92,6 +102,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("village", ASCENDING), ("kind", ASCENDING), ("date", DESCENDING)], {}),
         ([("to_region", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_township", ASCENDING), ("status", ASCENDING), ("date", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Family-doctor teams of a township; an archive's contracts (the newest is the current
     # one); contracts in force on a day by custody level or team (renewal lists, contracted
@@ -104,7 +115,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("county", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
         ([("team", ASCENDING), ("ends_on", ASCENDING), ("_id", ASCENDING)], {}),
     ],
-    "contract_events": [],
+    "contract_events": [([("pending_audit.at", ASCENDING)], {})],
     # Urgent cases: open ones of a township or village, oldest first; an archive's open ones
     # when a referral resolves them.
     "urgent": [
@@ -118,12 +129,14 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("archives", ASCENDING)], {}),
         ([("checkers", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("created_by", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     "sample_results": [
         ([("sample", ASCENDING), ("_id", ASCENDING)], {}),
         ([("village", ASCENDING), ("checked_on", ASCENDING)], {}),
         ([("township", ASCENDING), ("checked_on", ASCENDING)], {}),
         ([("county", ASCENDING), ("checked_on", ASCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
     # Pruning old keys and failed logins (`flask prune`) goes by time alone.
     "idempotency_keys": [([("at", ASCENDING)], {})],
@@ -135,8 +148,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("from_township", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("to_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
         ([("from_village", ASCENDING), ("requested_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("pending_audit.at", ASCENDING)], {}),
     ],
-    "custody_claims": [],
+    "custody_claims": [([("pending_audit.at", ASCENDING)], {})],
     "custody_moves": [([("started_at", DESCENDING)], {})],
 }
 

@@ -145,11 +145,18 @@ def from_http_exception(error):
     return problem(error.code, error.name, detail, headers, **extra)
 
 
+# A write cut off by the database may have landed before it failed: only a read can say
+# that nothing changed.
+READ_DOWN = "The database does not answer; nothing was changed. Try again shortly."
+WRITE_DOWN = ("The database stopped answering during this request, so it may or may not have been applied. "
+              "Try again shortly, unchanged and with the same Idempotency-Key: what was applied is then "
+              "answered, and nothing is applied twice.")
+
+
 def from_database_down(error):
     current_app.logger.warning("database unavailable: %s", error)
-    return problem(503, "Service unavailable",
-                   "The database does not answer; nothing was saved. Try again shortly.",
-                   {"Retry-After": "5"})
+    detail = READ_DOWN if request.method in ("GET", "HEAD", "OPTIONS") else WRITE_DOWN
+    return problem(503, "Service unavailable", detail, {"Retry-After": "5"})
 
 
 def from_unexpected(error):

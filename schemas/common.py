@@ -22,3 +22,10 @@ class ArchiveId(fields.String):
         except ArchiveCodeError as error:
             raise ValidationError(str(error)) from None
         return code
+
+
+# The request header of every creation (an OpenAPI parameter object).
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 128},
+                   "description": "1 to 128 visible ASCII characters, e.g. a UUID, new for each request; a "
+                                  "repeat with the same key and body answers what the first one made (200) "
+                                  "and writes nothing, with another body 422"}

@@ -175,7 +175,8 @@ def resident(n=0, **changes):
     return body
 
 
-def post_archive(client, headers, n=0, **changes):
+def post_archive(client, headers, n=0, key=None, **changes):
+    headers = {**headers, "Idempotency-Key": key} if key else headers
     return client.post("/api/v1/archives", json=resident(n, **changes), headers=headers)
 
 

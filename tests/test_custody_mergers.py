@@ -2,7 +2,6 @@
 operator's command that can die halfway and resume, and that ends by counting the archives
 per custodian before and after and failing loudly on any difference."""
 
-import threading
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -223,11 +222,8 @@ def test_a_merger_waits_until_every_process_has_seen_its_locks_and_again_for_the
     # Service processes keep regions and village locks for this long (regions.cache).
     app.config["REGIONS_CACHE_SECONDS"] = 7
     seen = []
-    real_sleep = regions.time.sleep
 
     def sleep(seconds):  # what another process could still believe when the merger waits
-        if threading.current_thread() is not threading.main_thread():
-            return real_sleep(seconds)  # the database driver's own threads pace themselves
         village = db.regions.find_one({"_id": VILLAGE})
         seen.append((seconds, db.region_locks.count_documents({"_id": VILLAGE}), village["parent"]))
 

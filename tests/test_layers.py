@@ -21,6 +21,7 @@ SERVICES = {
     "healthrec.records.urgent",
     "healthrec.metrics.indicators", "healthrec.metrics.samples",
     "healthrec.keys.reseal",
+    "healthrec.idempotency",
 }
 CORE = {
     "healthrec.settings", "healthrec.clock", "healthrec.db", "healthrec.errors", "healthrec.crypto",
@@ -34,6 +35,7 @@ CORE = {
     "healthrec.records.schedule", "healthrec.records.thresholds", "healthrec.records.person",
     "healthrec.records.alerts",
     "healthrec.metrics.rates", "healthrec.metrics.exports",
+    "healthrec.audit.pending",
 }
 
 

@@ -50,26 +50,31 @@ def sent(app, devdb):
     return commands
 
 
-def test_creating_an_archive_takes_four(client, doctor, sent):
+def test_creating_an_archive_takes_five_and_seven_with_an_idempotency_key(client, doctor, sent):
     post_archive(client, doctor)  # the first in the village learns where numbering stands
-    # The token, the ID card's claim, the archive (numbered from the process's hint), the audit entry.
-    assert sent(lambda: post_archive(client, doctor, n=1)) == ["find", "insert", "insert", "insert"]
+    # The token, the ID card's claim, the archive (numbered from the process's hint) carrying
+    # its audit entry, the entry, clearing the archive's mark.
+    assert sent(lambda: post_archive(client, doctor, n=1)) == ["find", "insert", "insert", "insert", "update"]
+    # And the key's claim, then naming the archive in it.
+    with_key = sent(lambda: post_archive(client, doctor, n=2, key="new-2"))
+    assert with_key == ["find", "insert", "insert", "insert", "update", "insert", "update"]
 
 
 def test_reading_an_archive_takes_three(client, doctor, archive_id, sent):
     assert sent(lambda: client.get(f"/api/v1/archives/{archive_id}", headers=doctor)) == ["find", "find", "insert"]
 
 
-def test_adding_a_record_takes_five_and_six_with_an_idempotency_key(client, doctor, archive_id, sent):
-    # The token, the archive, the records, the archive's custody again, the audit entry.
+def test_adding_a_record_takes_six_and_seven_with_an_idempotency_key(client, doctor, archive_id, sent):
+    # The token, the archive, the records carrying their audit entry, the entry, clearing
+    # the records' mark, the archive's custody again.
     plain = sent(lambda: post_record(client, doctor, archive_id, checkup()))
-    assert plain == ["find", "find", "insert", "find", "insert"]
+    assert plain == ["find", "find", "insert", "insert", "update", "find"]
     with_key = sent(lambda: post_record(client, doctor, archive_id, checkup(), key="visit-1"))
-    assert with_key == ["find", "find", "insert", "insert", "find", "insert"]
+    assert with_key == ["find", "find", "insert", "insert", "insert", "update", "find"]
     # A batch of forms costs what one form costs.
     batch = {"records": [checkup(), hypertension(days_ago(1))]}
     assert len(sent(lambda: client.post(f"/api/v1/archives/{archive_id}/records/batch", json=batch,
-                                        headers=doctor))) == 5
+                                        headers=doctor))) == 6
 
 
 def test_a_list_page_takes_at_most_four_however_long_the_list(app, client, doctor, township, login, sent):

@@ -4,9 +4,13 @@ a record corrected, an archive closed; CSRF and an expired session."""
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
+from pymongo.errors import AutoReconnect
 
+from healthrec.archives import service
+from healthrec.clock import today
 from tests import factories
 from tests.factories import PASSWORD, VILLAGE, error_next_to
 
@@ -94,6 +98,33 @@ def test_a_new_archive_and_its_duplicate(doctor_web, db):
     again = doctor_web.post("/archives/new", data=form_of(resident)).get_data(as_text=True)
     assert f'href="/archives/{archive_id}"' in again and "该身份证号已有档案" in again
     assert db.archives.count_documents({}) == 1
+
+
+def test_the_new_archive_form_sent_twice_makes_one_archive(doctor_web, db):
+    page = doctor_web.get("/archives/new").get_data(as_text=True)
+    found = re.search(r'name="Idempotency-Key" value="([^"]+)"', page)
+    assert found, "the form carries no Idempotency-Key"
+    key = found.group(1)
+    newborn = factories.resident(born=today() - timedelta(days=20), id_card=None, phone=None)
+    form = {**form_of(newborn), "guardian.name": "王芳", "guardian.relation": "mother", "Idempotency-Key": key}
+    first = doctor_web.post("/archives/new", data=form)
+    assert first.status_code == 302, first.get_data(as_text=True)
+    # The connection broke before the answer arrived; the page is sent again.
+    again = doctor_web.post("/archives/new", data=form)
+    assert again.headers["Location"] == first.headers["Location"]
+    archive_id = first.headers["Location"].rsplit("/", 1)[1]
+    shown = doctor_web.get(again.headers["Location"]).get_data(as_text=True)
+    assert f"档案 {archive_id} 此前已建立，没有重复保存" in shown
+    assert db.archives.count_documents({}) == 1
+
+
+def test_a_form_cut_off_by_the_database_says_in_chinese_to_send_it_again(doctor_web, monkeypatch):
+    def down(*args, **kwargs):
+        raise AutoReconnect("connection closed")
+    monkeypatch.setattr(service, "create_archive", down)
+    page = doctor_web.post("/archives/new", data=form_of(factories.resident()))
+    assert page.status_code == 503
+    assert "可能已保存，也可能没有保存" in page.get_data(as_text=True)
 
 
 def test_search_is_a_post_and_finds_by_name(doctor_web):

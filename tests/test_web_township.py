@@ -199,3 +199,27 @@ def test_a_transfer_asked_for_by_the_receiving_side_and_confirmed(client, people
     assert "请写明拒绝迁档的理由" in error_next_to(refused.get_data(as_text=True), "note")
     assert client.post(f"/transfers/{transfer_id}/decision", data={"decision": "confirm"}).status_code == 302
     assert db.archives.find_one({"_id": archive_id})["village"] == factories.NEIGHBOUR
+
+
+@pytest.mark.parametrize(("who", "page", "form", "data", "collection"), [
+    ("sup", "/access-requests/new?archive_id={archive}", "/access-requests/new",
+     {"purpose": "质控", "application": "抽查", "days": "3"}, "access_requests"),
+    ("far", "/archives/{archive}", "/archives/{archive}/break-glass", {"reason": "车祸昏迷，急需既往史"},
+     "break_glass"),
+    ("doc2", "/archives/{archive}/transfer", "/archives/{archive}/transfer",
+     {"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入", "moved_on": factories.days_ago(3)}, "transfers"),
+])
+def test_a_form_sent_twice_creates_once(client, people, db, who, page, form, data, collection):
+    archive_id = factories.make_archive(client, people["doc"])
+    people[who]
+    web_sign_in(client, who)
+    shown = client.get(page.format(archive=archive_id)).get_data(as_text=True)
+    found = re.search(r'name="Idempotency-Key" value="([^"]+)"', shown)
+    assert found, "the form carries no Idempotency-Key"
+    sent = {**data, "archive_id": archive_id, "Idempotency-Key": found.group(1)}
+    first = client.post(form.format(archive=archive_id), data=sent)
+    assert first.status_code == 302, first.get_data(as_text=True)
+    # The answer was lost on the way; the same page is sent again.
+    again = client.post(form.format(archive=archive_id), data=sent)
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert db[collection].count_documents({}) == 1

@@ -1,5 +1,6 @@
 """Access requests, the consent log and break-glass over HTTP (docs/api.md)."""
 
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -23,6 +24,7 @@ from schemas.access import (
     ConsentIn,
     DecisionIn,
 )
+from schemas.common import IDEMPOTENCY_KEY
 from schemas.paging import PageQuery
 
 blp = Blueprint("access", __name__, url_prefix="/api/v1",
@@ -34,9 +36,13 @@ blp = Blueprint("access", __name__, url_prefix="/api/v1",
 @blp.response(201, AccessRequest)
 @blp.alt_response(403, description="Administrators hold no clinical data")
 @blp.alt_response(404, description="No such archive")
+@blp.alt_response(200, schema=AccessRequest, description="An Idempotency-Key repeat: the request the first one made")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create_request(body):
     """File a written application to use an archive outside one's own scope."""
-    return requests.create_request(current_user, **body)
+    filed, created = requests.create_request(current_user, **body,
+                                             idempotency_key=request.headers.get("Idempotency-Key"))
+    return filed, 201 if created else 200
 
 
 @blp.route("/access-requests", methods=["GET"])
@@ -99,9 +105,13 @@ def consent_log(archive_id):
 @blp.response(201, Consent)
 @blp.alt_response(403, description="Not the archive's township staff or village doctor")
 @blp.alt_response(404, description="No such archive")
+@blp.alt_response(200, schema=Consent, description="An Idempotency-Key repeat: the entry the first one made")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def enrolment_consent(body, archive_id):
     """Append the resident's consent to, refusal or withdrawal of keeping the archive."""
-    return consents.log_enrolment_consent(current_user, archive_id, **body)
+    entry, created = consents.log_enrolment_consent(current_user, archive_id, **body,
+                                                    idempotency_key=request.headers.get("Idempotency-Key"))
+    return entry, 201 if created else 200
 
 
 @blp.route("/archives/<archive_id>/break-glass", methods=["POST"])
@@ -112,9 +122,13 @@ def enrolment_consent(body, archive_id):
 @blp.alt_response(404, description="No such archive, or one of another county: the same answer")
 @blp.alt_response(409, description="Within your scope already, or already open to you")
 @blp.alt_response(429, description="The day's openings (HEALTHREC_BREAK_GLASS_PER_DAY) are used up")
+@blp.alt_response(200, schema=BreakGlass, description="An Idempotency-Key repeat: the opening the first one made")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def break_glass(body, archive_id):
     """Open an archive of your county outside your scope in an emergency; the township reviews it."""
-    return openings.open_archive(current_user, archive_id, body["reason"])
+    opening, created = openings.open_archive(current_user, archive_id, body["reason"],
+                                             request.headers.get("Idempotency-Key"))
+    return opening, 201 if created else 200
 
 
 @blp.route("/break-glass", methods=["GET"])

@@ -13,11 +13,13 @@ from bson import ObjectId
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
+from healthrec import idempotency
 from healthrec.access import alerts, policy
 from healthrec.access.grants import BREAK_GLASS_PURPOSE, active_grant
 from healthrec.access.transitions import BREAK_GLASS, load, transition, unsealed
 from healthrec.archives.custody import custody_query
 from healthrec.archives.service import custody
+from healthrec.audit import pending
 from healthrec.audit.log import deny, record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
 from healthrec.clock import CHINA, now, today
@@ -29,19 +31,31 @@ from healthrec.paging import page_of
 OPEN = "break_glass.open"
 
 
-def open_archive(user, archive_id, reason):
-    """Open an archive outside one's scope in an emergency, for BREAK_GLASS_HOURS."""
+def open_archive(user, archive_id, reason, idempotency_key=None):
+    """Open an archive of one's county outside one's scope in an emergency, for
+    BREAK_GLASS_HOURS; (opening, created): created is False when an Idempotency-Key
+    repeat answers the opening its first use made."""
     with refusals(user, OPEN, archive_id=archive_id):
         policy.check_clinician(user)
     place = _within_reach(user, archive_id)
     where = {"archive_id": archive_id, "region": place["village"], "township": place["township"]}
     with refusals(user, OPEN, **where):
         policy.check_outside_scope(user, place)
-        if active_grant(user, archive_id):
-            raise Conflict("You may already read this archive under an active grant or emergency opening.")
+    # Before the check for an opening in force, which the first use of the key made.
+    claim = idempotency.claim(user, idempotency_key, OPEN, [archive_id, reason], ref=str(ObjectId()))
+    made = idempotency.made_before(claim, BREAK_GLASS)
+    if made:
+        return present(made), False
     day = today()
-    opening_id = str(ObjectId())
-    number = _claim_place(user, day, opening_id, where)
+    opening_id = claim.ref if claim else str(ObjectId())
+    try:
+        with refusals(user, OPEN, **where):
+            if active_grant(user, archive_id):
+                raise Conflict("You may already read this archive under an active grant or emergency opening.")
+        number = _claim_place(user, day, opening_id, where)
+    except (Conflict, TooManyRequests):
+        idempotency.release(claim)
+        raise
     at = now()
     doc = {
         "_id": opening_id, "archive_id": archive_id, **place,
@@ -51,12 +65,13 @@ def open_archive(user, archive_id, reason):
         "valid_until": at + timedelta(hours=current_app.config["BREAK_GLASS_HOURS"]),
         "status": "unreviewed",
     }
-    get_db()[BREAK_GLASS].insert_one(doc)
-    record(user, OPEN, **where, grant=opening_id, purpose=BREAK_GLASS_PURPOSE, detail={"today": number})
+    mark = pending.intent(user, OPEN, intent_id=claim and claim.id, **where, grant=opening_id,
+                          purpose=BREAK_GLASS_PURPOSE, detail={"today": number})
+    stored = pending.insert(BREAK_GLASS, doc, mark)
     limit = current_app.config["BREAK_GLASS_PER_DAY"]
     if number >= limit - 1:  # once a day: the alert's own claim
         alerts.break_glass_limit_near(user, day, number, limit)
-    return present(doc)
+    return present(stored), True
 
 
 def _within_reach(user, archive_id):
@@ -113,8 +128,7 @@ def acknowledge(user, opening_id, note=None):
             raise Conflict(f"{doc['acknowledged_by']} has already acknowledged this opening; nothing was changed.")
         doc = transition(user, BREAK_GLASS, doc, "acknowledged",
                          {"acknowledged_by": user.username, "acknowledged_at": now()},
-                         secrets={"note": note} if note else None)
-    record(user, action, **where)
+                         pending.intent(user, action, **where), secrets={"note": note} if note else None)
     return present(doc)
 
 

@@ -1,6 +1,9 @@
 """The consent log over the API: reading an archive's log (for whoever may read the
 archive) and appending enrolment consents after the archive was created."""
 
+from bson import ObjectId
+
+from healthrec import idempotency
 from healthrec.access import consents, policy
 from healthrec.archives import service as archives
 from healthrec.archives.policy import READ
@@ -17,11 +20,18 @@ def consent_log(user, archive_id):
     return entries
 
 
-def log_enrolment_consent(user, archive_id, decision, **giver):
+def log_enrolment_consent(user, archive_id, decision, idempotency_key=None, **giver):
     """Append the resident's consent to (or refusal or withdrawal of) keeping their archive,
-    e.g. when a resident withdraws."""
+    e.g. when a resident withdraws; (entry, created): created is False when an
+    Idempotency-Key repeat answers the entry its first use appended."""
     place = archives.custody(archive_id)
     with refusals(user, f"consent.enrolment_{decision}", archive_id=archive_id, region=place["village"],
                   township=place["township"]):
         policy.check_enrolment_consent(user, place)
-    return consents.append_enrolment(user, archive_id, place["village"], decision, **giver)
+    claim = idempotency.claim(user, idempotency_key, "consent.enrolment", [archive_id, decision, giver],
+                              ref=str(ObjectId()))
+    made = idempotency.made_before(claim, "consents")
+    if made:
+        return consents.present(made), False
+    return consents.append_enrolment(user, archive_id, place["village"], decision, entry_id=claim and claim.ref,
+                                     intent_id=claim and claim.id, **giver), True

@@ -8,9 +8,8 @@ consents here, by the archives service at creation and by staff later.
 from bson import ObjectId
 
 from healthrec.access.transitions import CONSENT_NAMES, sealed, unsealed
-from healthrec.audit.log import record
+from healthrec.audit import pending
 from healthrec.clock import now
-from healthrec.db import get_db
 
 
 def entry(user, archive_id, decision, giver, **about):
@@ -23,13 +22,15 @@ def entry(user, archive_id, decision, giver, **about):
     return doc
 
 
-def append_enrolment(user, archive_id, village, decision, **giver):
+def append_enrolment(user, archive_id, village, decision, entry_id=None, intent_id=None, **giver):
     """Append the resident's consent to (or refusal or withdrawal of) keeping their archive
-    of `village`, recorded by `user`; the caller has checked that they may."""
-    doc = {"_id": str(ObjectId()), **entry(user, archive_id, decision, giver, kind="enrolment")}
-    get_db().consents.insert_one(sealed(doc, doc["_id"], CONSENT_NAMES))
-    record(user, f"consent.enrolment_{decision}", archive_id=archive_id, region=village)
-    return {**doc, "id": doc["_id"]}
+    of `village`, recorded by `user`; the caller has checked that they may. `entry_id` and
+    `intent_id`: chosen for an Idempotency-Key, so a repeat writes the same entry."""
+    doc = {"_id": entry_id or str(ObjectId()), **entry(user, archive_id, decision, giver, kind="enrolment")}
+    mark = pending.intent(user, f"consent.enrolment_{decision}", intent_id=intent_id, archive_id=archive_id,
+                          region=village)
+    stored = pending.insert("consents", sealed(doc, doc["_id"], CONSENT_NAMES), mark)
+    return present(stored)
 
 
 def present(doc):

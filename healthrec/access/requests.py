@@ -12,10 +12,12 @@ from functools import partial
 from bson import ObjectId
 from flask import current_app
 
+from healthrec import idempotency
 from healthrec.access import consents, policy
 from healthrec.access.grants import effective_status
 from healthrec.access.transitions import REQUESTS, load, transition, unsealed
 from healthrec.archives.service import custody, follow_custody
+from healthrec.audit import pending
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.clock import now
@@ -31,7 +33,9 @@ def _where(doc):
             "grant": doc["_id"], "purpose": doc["purpose"]}
 
 
-def create_request(user, archive_id, purpose, application, days):
+def create_request(user, archive_id, purpose, application, days, idempotency_key=None):
+    """File a request; (request, created): created is False when an Idempotency-Key repeat
+    answers the request its first use filed."""
     with refusals(user, "access.request", archive_id=archive_id):
         policy.check_request(user)
     limit = current_app.config["ACCESS_MAX_DAYS"]
@@ -39,7 +43,12 @@ def create_request(user, archive_id, purpose, application, days):
         raise Invalid(f"At most {limit} days can be requested; ask again when they run out.",
                       {"days": [f"At most {limit}."]})
     place = custody(archive_id)
-    request_id = str(ObjectId())
+    claim = idempotency.claim(user, idempotency_key, "access.request",
+                              [archive_id, purpose, application, days], ref=str(ObjectId()))
+    made = idempotency.made_before(claim, REQUESTS)
+    if made:
+        return present_request(made), False
+    request_id = claim.ref if claim else str(ObjectId())
     doc = {
         "_id": request_id, "archive_id": archive_id, **place,
         "requester": user.username, "requester_role": user.role,
@@ -47,11 +56,11 @@ def create_request(user, archive_id, purpose, application, days):
         "application": keyring().seal(application, request_id, "application"),
         "days": days, "status": "pending", "created_at": now(),
     }
-    get_db()[REQUESTS].insert_one(doc)
+    doc = pending.insert(REQUESTS, doc, pending.intent(user, "access.request", intent_id=claim and claim.id,
+                                                        **_where(doc)))
     doc.update(follow_custody(REQUESTS, archive_id, [request_id], {"village": doc["village"],
                                                                    "township": doc["township"]}))
-    record(user, "access.request", **_where(doc))
-    return present_request(doc)
+    return present_request(doc), True
 
 
 def _step(user, action, doc, states, check, to, changes, **extra):
@@ -62,8 +71,7 @@ def _step(user, action, doc, states, check, to, changes, **extra):
         if status not in states:
             raise Conflict(f"The request is {status}, and this step needs it {' or '.join(states)}; "
                            "nothing was changed.", request_status=status)
-        doc = transition(user, REQUESTS, doc, to, changes, **extra)
-    record(user, action, **_where(doc))
+        doc = transition(user, REQUESTS, doc, to, changes, pending.intent(user, action, **_where(doc)), **extra)
     return present_request(doc)
 
 

@@ -15,12 +15,14 @@ from contextlib import suppress
 
 from pymongo.errors import DuplicateKeyError
 
+from healthrec.audit import pending
 from healthrec.clock import now
 from healthrec.crypto import keyring
 from healthrec.db import get_db
 from healthrec.errors import Conflict, NotFound
 
 REQUESTS, BREAK_GLASS = "access_requests", "break_glass"
+EVENTS = "access_events"
 CONSENT_NAMES = ("guardian_name", "witness")  # they identify people: sealed
 WHAT = {REQUESTS: "access request", BREAK_GLASS: "break-glass opening"}
 
@@ -54,13 +56,14 @@ def load(collection, doc_id):
     return roll_forward(db, doc)
 
 
-def transition(user, collection, doc, to, changes, secrets=None, consent=None):
+def transition(user, collection, doc, to, changes, audit, secrets=None, consent=None):
     """Move `doc` from its status to `to`; the one caller whose claim lands wins, the
     others get Conflict.
 
-    `secrets` are plaintext fields to set sealed, `consent` a plaintext consent-log entry
-    the transition appends (its `_id` is the event's). The event keeps both sealed for
-    itself, so that a roll-forward can still write them after a crash.
+    `audit` is the step's audit entry (`pending.intent`): the event carries it until it is
+    appended. `secrets` are plaintext fields to set sealed, `consent` a plaintext
+    consent-log entry the transition appends (its `_id` is the event's). The event keeps
+    both sealed for itself, so that a roll-forward can still write them after a crash.
     """
     db = get_db()
     event_id = f"{doc['_id']}:{doc['status']}"
@@ -73,9 +76,10 @@ def transition(user, collection, doc, to, changes, secrets=None, consent=None):
     if consent:
         event["consent"] = sealed(consent, event_id, CONSENT_NAMES, "consent.")
     try:
-        db.access_events.insert_one(event)
+        db.access_events.insert_one({**event, pending.MARK: audit})
     except DuplicateKeyError:
         raise Conflict("Someone else changed this at the same moment; reload it. Nothing was changed.") from None
+    pending.settle(EVENTS, [event_id], audit, first=True)
     return {**doc, **_apply(db, event)}
 
 

@@ -16,6 +16,7 @@ from schemas.archives import (
     CloseRequest,
     ReviewRequest,
 )
+from schemas.common import IDEMPOTENCY_KEY
 
 blp = Blueprint("archives", __name__, url_prefix="/api/v1/archives",
                 description="Resident health archives (居民健康档案)")
@@ -57,14 +58,16 @@ NEXT_STEPS = {
 @blp.route("", methods=["POST"])
 @blp.arguments(ArchiveCreate)
 @blp.response(201, Archive)
+@blp.alt_response(200, schema=Archive, description="An Idempotency-Key repeat: the archive the first one made")
 @blp.alt_response(403, description="Not a clinician of that village")
 @blp.alt_response(409, description="The ID card already has an archive (`existing_id` when yours to see)")
 @blp.alt_response(422, description="Field errors, keyed by field")
-@blp.doc(**links(201, NEXT_STEPS))
+@blp.doc(parameters=[IDEMPOTENCY_KEY], **links(201, NEXT_STEPS))
 def create(body):
     """Create a resident's archive; its id is the village code and the next serial."""
-    archive, warnings = service.create_archive(current_user, body)
-    return answer(archive, warnings, 201)
+    archive, warnings, created = service.create_archive(current_user, body,
+                                                        idempotency_key=request.headers.get("Idempotency-Key"))
+    return answer(archive, warnings, 201 if created else 200)
 
 
 @blp.route("", methods=["GET"])

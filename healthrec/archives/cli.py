@@ -16,12 +16,21 @@ archives = AppGroup("archives", help="Resident archives.")
 
 @archives.command("reconcile")
 @click.option("--grace-minutes", default=5, show_default=True, type=click.IntRange(min=0),
-              help="Leave locks younger than this: their requests may still be running.")
+              help="Leave locks and writes younger than this: their requests may still be running.")
 def reconcile(grace_minutes):
-    """Remove ID-card and version locks whose archive write never happened."""
+    """Remove ID-card and version locks whose archive write never happened, and append the
+    audit entries of writes cut off before theirs."""
     found = locks.reconcile(timedelta(minutes=grace_minutes))
     click.echo(f"Removed {found['identity_locks']} orphan ID-card locks and "
                f"{found['version_locks']} unfinished version locks.")
+    settled = {collection: count for collection, count in found["settled"].items() if count}
+    if not settled:
+        click.echo("No write was waiting for its audit entry.")
+        return
+    appended = sum(found["appended"].values())
+    click.echo(f"Settled {sum(settled.values())} writes waiting for their audit entry "
+               f"({', '.join(f'{collection} {count}' for collection, count in settled.items())}): "
+               f"appended {appended} missing entries; the others were there already.")
 
 
 def _refused(error):

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from healthrec import hints
 from healthrec.archives.rules import RELEASING_REASONS
+from healthrec.audit import pending
 from healthrec.audit.log import record
 from healthrec.clock import now
 from healthrec.db import get_db
@@ -181,9 +182,10 @@ def stale(archive_id):
         "on the new version and send its ETag in If-Match.")
 
 
-def commit(doc, username, expected_version, changes, fields, unset=()):
+def commit(doc, username, expected_version, changes, fields, unset=(), audit=None):
     """Write `changes` (and remove `unset`) as the next version of the archive `doc`
-    that was read at `expected_version` (None: at whatever version `doc` has).
+    that was read at `expected_version` (None: at whatever version `doc` has); `audit`:
+    the change's entry (`pending.intent`), carried by the archive until it is appended.
 
     Returns the document as stored now; raises PreconditionFailed when another writer
     got there first.
@@ -203,11 +205,17 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
             if attempt or held is None or not _orphan_version(held, at - STALE_LOCK):
                 raise stale(doc["_id"]) from None
             db.archive_versions.delete_one({"_id": held["_id"], "at": held["at"]})
+    if doc.get(pending.MARK):
+        # The entry of the last change, cut off before it was appended: the mark is
+        # about to make way for this change's.
+        pending.settle("archives", [doc["_id"]], doc[pending.MARK])
     changes = {**changes, "version": version, "updated_at": at, "updated_by": username}
-    update = {"$set": changes}
+    update = {"$set": {**changes, pending.MARK: audit} if audit else changes}
     if unset:
         update["$unset"] = dict.fromkeys(unset, "")
     db.archives.update_one({"_id": doc["_id"]}, update)
+    if audit:
+        pending.settle("archives", [doc["_id"]], audit, first=True)
     kept = {key: value for key, value in doc.items() if key not in unset}
     return {**kept, **changes}
 
@@ -216,7 +224,8 @@ def commit(doc, username, expected_version, changes, fields, unset=()):
 
 def reconcile(grace=STALE_LOCK):
     """Remove the locks of requests that died between lock and write: ID-card locks no
-    archive carries, version locks their archive never reached. Locks younger than
+    archive carries, version locks their archive never reached; and append the audit
+    entries of writes cut off before them (`audit.pending`). Locks and marks younger than
     `grace` may belong to requests still running and stay.
 
     One pass over the archives picks the candidates; each is checked again on its own
@@ -235,7 +244,9 @@ def reconcile(grace=STALE_LOCK):
         db.identities.delete_one({"_id": lock["_id"], "at": lock["at"]})
     for lock in versions:
         db.archive_versions.delete_one({"_id": lock["_id"], "at": lock["at"]})
-    found = {"identity_locks": len(identities), "version_locks": len(versions)}
-    if identities or versions:
+    settled, appended = pending.repair(grace)
+    found = {"identity_locks": len(identities), "version_locks": len(versions), "settled": settled,
+             "appended": appended}
+    if identities or versions or any(settled.values()):
         record(None, "archive.reconcile", detail=found)
     return found

@@ -12,16 +12,18 @@ from datetime import date, datetime
 
 from flask import current_app
 
+from healthrec import idempotency
 from healthrec.access import consents
 from healthrec.archives import locks, rules
 from healthrec.archives.custody import custody_query, in_scope
 from healthrec.archives.policy import CREATE, IMPORT, READ, REVIEW, WRITE, authorize
+from healthrec.audit import pending
 from healthrec.audit.log import deny, record
 from healthrec.auth import roles
 from healthrec.clock import now, today
 from healthrec.crypto import DamagedValue, keyring
 from healthrec.db import get_db
-from healthrec.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
+from healthrec.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionRequired
 from healthrec.ids import ArchiveCodeError, IdCardError, parse_id_card, site_layout
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
@@ -101,6 +103,12 @@ class ArchiveAccess:
     def audit(self, action, outcome="ok", detail=None):
         record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
                township=self.archive["township"], purpose=self.purpose, grant=self.grant, detail=detail)
+
+    def intent(self, action, detail=None, intent_id=None):
+        """The entry `audit` would append, for a write to carry until it is (`audit.pending`)."""
+        return pending.intent(self.user, action, intent_id=intent_id, archive_id=self.archive_id,
+                              region=self.village, township=self.archive["township"], purpose=self.purpose,
+                              grant=self.grant, detail=detail)
 
 
 def authorized(user, action, custody, audit_as, archive_id=None):
@@ -463,12 +471,14 @@ def new_document(user, code, place, plain, bi, at, established_on=None):
     }
 
 
-def create_archive(user, data, *, code=None, established_on=None):
-    """Create an archive from the fields of ArchiveCreate; (archive, warnings).
+def create_archive(user, data, *, code=None, established_on=None, idempotency_key=None):
+    """Create an archive from the fields of ArchiveCreate; (archive, warnings, created).
 
     It is numbered with the next serial of its village, unless it is a paper archive
     brought in (`flask archives import`): then it keeps its number `code` and the day
     `established_on` it was made, and the step is an import rather than a creation.
+    A repeat with the same `idempotency_key` answers the archive the first one made
+    (created False) and writes nothing.
     """
     village = data["village_code"]
     action = IMPORT if code else CREATE
@@ -481,26 +491,41 @@ def create_archive(user, data, *, code=None, established_on=None):
         raise Invalid(f"Archive number {code} is not of village {village}.",
                       {"village_code": [f"Give {layout.village_of(code)}."]})
     plain, card, warnings = check_new(user, data, established_on)
+    claim = idempotency.claim(user, idempotency_key, audit_as, data, collection="archives")
+    if claim and claim.repeat:
+        # The archive the first use made, found by the key's `ref` or the mark it carries.
+        return present(idempotency.made_before(claim, "archives")), warnings, False
     bi = card_index(card.number) if card else None
     if bi:
-        _lock_identity(user, bi, village, audit_as)
+        try:
+            _lock_identity(user, bi, village, audit_as)
+        except Conflict:
+            idempotency.release(claim)
+            raise
     at = now()
 
     def build(number):
-        return new_document(user, number, place, plain, bi, at, established_on)
+        mark = pending.intent(user, audit_as, intent_id=claim and claim.id, archive_id=number, region=village,
+                              township=place["township"], purpose=access.purpose, grant=access.grant,
+                              detail={"version": 1})
+        return {**new_document(user, number, place, plain, bi, at, established_on), pending.MARK: mark}
 
     try:
         doc = locks.insert_at(layout, code, build) if code else locks.insert_numbered(layout, village, build)
-    except Exception:
+    except Exception as error:
         if bi:
             locks.release_identity(bi, village)
+        if isinstance(error, DomainError):
+            # Refused (no serial left, a number taken): nothing was written under the key.
+            # A database that failed instead may have taken the insert, and keeps the claim.
+            idempotency.release(claim)
         raise
-    record(user, audit_as, archive_id=doc["_id"], region=village, township=place["township"],
-           purpose=access.purpose, grant=access.grant, detail={"version": 1})
+    idempotency.made(claim, doc["_id"])
+    pending.settle("archives", [doc["_id"]], doc.pop(pending.MARK), first=True)
     if data.get("enrolment_consent"):
         # Whoever may create an archive in the village may record its enrolment consent.
         consents.append_enrolment(user, doc["_id"], village, **data["enrolment_consent"])
-    return present(doc, plain), warnings
+    return present(doc, plain), warnings, True
 
 
 def update_archive(user, archive_id, changes, expected_version):
@@ -533,15 +558,15 @@ def update_archive(user, archive_id, changes, expected_version):
         if new_bi:
             _lock_identity(user, new_bi, doc["village"], "archive.update")
     new["completeness"] = _completeness(plain, doc["village"])
+    audit = access.intent("archive.update", detail={"fields": changed, "version": doc["version"] + 1})
     try:
-        stored = locks.commit(doc, user.username, expected_version, new, changed, unset)
+        stored = locks.commit(doc, user.username, expected_version, new, changed, unset, audit)
     except Exception:
         if "id_card" in changed and new_bi:
             locks.release_identity(new_bi, doc["village"])
         raise
     if "id_card" in changed and old_bi:
         locks.release_identity(old_bi, doc["village"])
-    access.audit("archive.update", detail={"fields": changed, "version": stored["version"]})
     return present(stored, plain), warnings
 
 
@@ -567,10 +592,11 @@ def close_archive(user, archive_id, reason, closed_on, note=None, duplicate_of=N
     for name, value in (("note", note), ("cause", cause), ("destination", destination)):
         if value:
             closed[name] = keyring().seal(value, archive_id, f"closed.{name}")
-    stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"])
+    audit = access.intent("archive.close", detail={"reason": reason, "version": doc["version"] + 1})
+    stored = locks.commit(doc, user.username, expected_version, {"status": "closed", "closed": closed}, ["status"],
+                          audit=audit)
     if reason in rules.RELEASING_REASONS and doc.get("id_card_bi"):
         locks.release_identity(doc["id_card_bi"], doc["village"])
-    access.audit("archive.close", detail={"reason": reason, "version": stored["version"]})
     return present(stored)
 
 
@@ -588,6 +614,6 @@ def review_archive(user, archive_id, verdict, note=None, expected_version=None):
               "version": doc["version"] + 1}
     if note:
         review["note"] = keyring().seal(note, archive_id, "review.note")
-    stored = locks.commit(doc, user.username, expected_version, {"review": review}, ["review"])
-    access.audit("archive.review", detail={"verdict": verdict, "version": stored["version"]})
+    audit = access.intent("archive.review", detail={"verdict": verdict, "version": doc["version"] + 1})
+    stored = locks.commit(doc, user.username, expected_version, {"review": review}, ["review"], audit=audit)
     return present(stored)

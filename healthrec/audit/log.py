@@ -19,7 +19,16 @@ def record(actor, action, *, outcome="ok", archive_id=None, region=None, townshi
     The entry goes to the chain of `township`; by default that is the township managing
     `archive_id` now (its custody), else the township of `region`, else the system chain.
     """
-    fields = {
+    db = get_db()
+    fields = entry_fields(actor, action, outcome=outcome, archive_id=archive_id, region=region, purpose=purpose,
+                          grant=grant, detail=detail)
+    return chain.append(db, fields, township or township_of(db, archive_id, region), hints.of("audit_tails"))
+
+
+def entry_fields(actor, action, *, outcome="ok", archive_id=None, region=None, purpose=None, grant=None,
+                 detail=None):
+    """The fields of an entry, as `record` appends them."""
+    return {
         "at": now(),
         "actor": getattr(actor, "username", "system"),
         "role": getattr(actor, "role", "system"),
@@ -32,11 +41,9 @@ def record(actor, action, *, outcome="ok", archive_id=None, region=None, townshi
         "grant": grant,
         "detail": detail,
     }
-    db = get_db()
-    return chain.append(db, fields, township or _township(db, archive_id, region), hints.of("audit_tails"))
 
 
-def _township(db, archive_id, region):
+def township_of(db, archive_id, region):
     # Custody, not the code: the archive code names the village where the archive was made,
     # and a merger may have given a village another township (archives/custody.py).
     if archive_id:

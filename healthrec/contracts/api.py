@@ -1,10 +1,12 @@
 """Family-doctor teams and contracts over HTTP (docs/api.md)."""
 
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from healthrec.archives.api import if_match_version
 from healthrec.contracts import service, teams
+from schemas.common import IDEMPOTENCY_KEY
 from schemas.contracts import (
     Contract,
     ContractsDue,
@@ -32,10 +34,13 @@ def with_etag(team, status=200):
 @blp.route("/teams", methods=["POST"])
 @blp.arguments(TeamIn)
 @blp.response(201, Team)
+@blp.alt_response(200, schema=Team, description="An Idempotency-Key repeat: the team the first one set up")
 @blp.alt_response(403, description="Not staff of the team's township")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def create_team(body):
     """Set up a family-doctor team of a township: a lead doctor and members."""
-    return with_etag(teams.create_team(current_user, **body), 201)
+    team, created = teams.create_team(current_user, **body, idempotency_key=request.headers.get("Idempotency-Key"))
+    return with_etag(team, 201 if created else 200)
 
 
 @blp.route("/teams", methods=["GET"])
@@ -74,9 +79,13 @@ def change_team(body, team_id):
 @blp.alt_response(403, description="Not the archive's township staff, nor its village doctor in the team")
 @blp.alt_response(409, description="Already under a contract in force (`contract_id`), or the archive is closed")
 @blp.alt_response(422, description="Field errors: the team or package does not fit, the date")
+@blp.alt_response(200, schema=Contract, description="An Idempotency-Key repeat: the contract the first one signed")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def sign(body, archive_id):
     """Sign a family-doctor contract for one year, with the resident's consent."""
-    return service.sign(current_user, archive_id, **body), 201
+    contract, created = service.sign(current_user, archive_id, **body,
+                                     idempotency_key=request.headers.get("Idempotency-Key"))
+    return contract, 201 if created else 200
 
 
 @blp.route("/archives/<archive_id>/contracts", methods=["GET"])

@@ -14,6 +14,7 @@ from contextlib import suppress
 from pymongo.errors import DuplicateKeyError
 
 from healthrec.access.transitions import CONSENT_NAMES, opened, sealed
+from healthrec.audit import pending
 from healthrec.clock import now
 from healthrec.db import get_db
 
@@ -29,11 +30,12 @@ class Taken(Exception):
         self.current = current
 
 
-def claim(by, collection, doc_id, version, changes, secrets=None, consent=None):
+def claim(by, collection, doc_id, version, changes, secrets=None, consent=None, audit=None):
     """Write version `version` of document `doc_id` as user `by` (a username, or "system"
     for a change custody makes): with version 1, `changes` is the whole new document.
     `secrets` are plaintext fields to set sealed; `consent` a plaintext consent-log entry
-    to append. Returns the document as it is now; raises Taken."""
+    to append; `audit` the change's audit entry (`pending.intent`), which the event
+    carries until it is appended. Returns the document as it is now; raises Taken."""
     db = get_db()
     event_id = f"{doc_id}:{version}"
     event = {"_id": event_id, "collection": collection, "target": doc_id, "version": version,
@@ -42,9 +44,11 @@ def claim(by, collection, doc_id, version, changes, secrets=None, consent=None):
     if consent:
         event["consent"] = sealed(consent, event_id, CONSENT_NAMES, "consent.")
     try:
-        db[EVENTS].insert_one(event)
+        db[EVENTS].insert_one({**event, pending.MARK: audit} if audit else event)
     except DuplicateKeyError:
         raise Taken(load(collection, doc_id)) from None
+    if audit:
+        pending.settle(EVENTS, [event_id], audit, first=True)
     return load(collection, doc_id)
 
 

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
+from healthrec import idempotency
 from healthrec.access import consents
 from healthrec.archives import rules as archive_rules
 from healthrec.archives import service as archives
@@ -33,7 +34,7 @@ from healthrec.contracts import changes, policy, rules, teams
 from healthrec.contracts.changes import CONTRACTS, TEAMS
 from healthrec.crypto import keyring
 from healthrec.db import get_db
-from healthrec.errors import Conflict, Invalid, NotFound
+from healthrec.errors import Conflict, DomainError, Invalid, NotFound
 from healthrec.paging import page_in_hand, page_of
 from healthrec.regions import service as regions
 
@@ -116,14 +117,31 @@ def _consent(user, archive_id, contract_id, decision, giver, step):
 
 # --- Signing, renewal, termination -------------------------------------------------------
 
-def sign(user, archive_id, team, package, consent, signed_on=None):
-    """Sign a contract of the resident with `team` for `package`; `consent`: who agreed and how."""
+def sign(user, archive_id, team, package, consent, signed_on=None, idempotency_key=None):
+    """Sign a contract of the resident with `team` for `package`; `consent`: who agreed and
+    how. (contract, created): created is False when an Idempotency-Key repeat answers the
+    contract its first use signed."""
     access = archives.archive_for(user, archive_id, WRITE, "contract.sign")
     archive = access.archive
     team_doc = teams.team_for_contract(team)
     with refusals(user, "contract.sign", archive_id=archive_id, region=archive["village"]):
         policy.check_contract(user, access.custody, team_doc)
         regions.check_settled(archive["village"])
+    # Before the check for a contract in force, which the first use of the key signed.
+    claim = idempotency.claim(user, idempotency_key, "contract.sign",
+                              [archive_id, team, package, consent, signed_on])
+    made = claim and claim.ref and changes.load(CONTRACTS, claim.ref)
+    if made:
+        return present(made, archive), False
+    try:
+        return _sign(user, access, team, team_doc, package, consent, signed_on, claim), True
+    except DomainError:
+        idempotency.release(claim)
+        raise
+
+
+def _sign(user, access, team, team_doc, package, consent, signed_on, claim):
+    archive, archive_id = access.archive, access.archive_id
     day = today()
     signed_on = signed_on or day
     errors = _fit(archive, team_doc, package, day)
@@ -149,15 +167,20 @@ def sign(user, archive_id, team, package, consent, signed_on=None):
     doc = {"archive_id": archive_id, **access.custody, **counted, "team": team, "package": package,
            "signed_on": signed_on.isoformat(), "valid_until": valid_until, "ends_on": valid_until, "renewals": [],
            "signed_by": user.username, "created_at": at, "updated_at": at, "updated_by": user.username}
+    # The contract's number is known before it is claimed: the key names it first, so a
+    # repeat finds it however far this request got.
+    idempotency.made(claim, contract_id)
+    audit = access.intent("contract.sign", detail={"contract": contract_id, "team": team, "package": package},
+                          intent_id=claim and claim.id)
     try:
         stored = changes.claim(user.username, CONTRACTS, contract_id, 1, doc, flags,
-                               consent=_consent(user, archive_id, contract_id, "granted", consent, "sign"))
+                               consent=_consent(user, archive_id, contract_id, "granted", consent, "sign"),
+                               audit=audit)
     except changes.Taken as taken:
         raise _refuse(access, "contract.sign", f"Contract {contract_id} was signed for this resident at the "
                       "same moment; reload the archive's contracts.", contract_id=taken.current["_id"]) from None
     # A transfer confirmed meanwhile moved the archive's contracts before this one existed.
     stored.update(archives.follow_custody(CONTRACTS, archive_id, [contract_id], access.custody))
-    access.audit("contract.sign", detail={"contract": contract_id, "team": team, "package": package})
     return present(stored, archive)
 
 
@@ -199,11 +222,12 @@ def renew(user, contract_id, consent, package=None):
               "renewals": [*doc["renewals"], renewal], "updated_at": now(), "updated_by": user.username}
     try:
         stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields, flags,
-                               consent=_consent(user, archive["_id"], contract_id, "granted", consent, "renew"))
+                               consent=_consent(user, archive["_id"], contract_id, "granted", consent, "renew"),
+                               audit=access.intent("contract.renew",
+                                                   detail={"contract": contract_id, "valid_until": until}))
     except changes.Taken:
         raise _refuse(access, "contract.renew", f"Contract {contract_id} was changed at the same moment; "
                       "reload it. Nothing was changed.") from None
-    access.audit("contract.renew", detail={"contract": contract_id, "valid_until": until})
     return present(stored, archive)
 
 
@@ -230,11 +254,12 @@ def terminate(user, contract_id, reason, on=None, note=None, consent=None):
     withdrawal = consent and _consent(user, archive["_id"], contract_id, "withdrawn", consent, "terminate")
     try:
         stored = changes.claim(user.username, CONTRACTS, contract_id, doc["version"] + 1, fields,
-                               secrets={"termination_note": note} if note else None, consent=withdrawal)
+                               secrets={"termination_note": note} if note else None, consent=withdrawal,
+                               audit=access.intent("contract.terminate",
+                                                   detail={"contract": contract_id, "reason": reason}))
     except changes.Taken:
         raise _refuse(access, "contract.terminate", f"Contract {contract_id} was changed at the same moment; "
                       "reload it. Nothing was changed.") from None
-    access.audit("contract.terminate", detail={"contract": contract_id, "reason": reason})
     return present(stored, archive)
 
 

@@ -12,7 +12,9 @@ the township its code names: a merger or a village handed over gives it another 
 
 from bson import ObjectId
 
-from healthrec.audit.log import record, refusals
+from healthrec import idempotency
+from healthrec.audit import pending
+from healthrec.audit.log import refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF, VILLAGE_DOCTOR
 from healthrec.clock import now
 from healthrec.contracts import changes, policy
@@ -77,7 +79,9 @@ def _members_problems(township, lead, members):
     return names, errors
 
 
-def create_team(user, township, name, lead, members):
+def create_team(user, township, name, lead, members, idempotency_key=None):
+    """A new team of `township`; (team, created): created is False when an Idempotency-Key
+    repeat answers the team its first use made."""
     with refusals(user, "team.create", region=township):
         policy.check_manage_teams(user, township)
     if regions.get_region(township)["level"] != "township":
@@ -85,13 +89,20 @@ def create_team(user, township, name, lead, members):
     members, errors = _members_problems(township, lead, members)
     if errors:
         raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
+    claim = idempotency.claim(user, idempotency_key, "team.create", [township, name, lead, members],
+                              ref=str(ObjectId()))
+    made = claim and claim.repeat and changes.load(TEAMS, claim.ref)
+    if made:
+        return present(made), False
     at = now()
-    team_id = str(ObjectId())
+    team_id = claim.ref if claim else str(ObjectId())
+    audit = pending.intent(user, "team.create", intent_id=claim and claim.id, region=township,
+                           detail={"team": team_id, "members": len(members)})
     doc = changes.claim(user.username, TEAMS, team_id, 1, {
         "township": township, "name": name.strip(), "lead": lead, "members": members, "active": True,
-        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username})
-    record(user, "team.create", region=township, detail={"team": team_id, "members": len(members)})
-    return present(doc)
+        "created_at": at, "created_by": user.username, "updated_at": at, "updated_by": user.username},
+        audit=audit)
+    return present(doc), True
 
 
 def get_team(user, team_id):
@@ -130,11 +141,11 @@ def change_team(user, team_id, fields, expected_version):
     if errors:
         raise Invalid("The team cannot be saved: " + "; ".join(m[0] for m in errors.values()), errors)
     changed = sorted(name for name in FIELDS if new[name] != doc[name])
+    audit = pending.intent(user, "team.change", region=doc["township"], detail={"team": team_id, "fields": changed})
     try:
         stored = changes.claim(user.username, TEAMS, team_id, doc["version"] + 1,
-                               {**new, "updated_at": now(), "updated_by": user.username})
+                               {**new, "updated_at": now(), "updated_by": user.username}, audit=audit)
     except changes.Taken:
         raise stale from None
-    record(user, "team.change", region=doc["township"], detail={"team": team_id, "fields": changed})
     return present(stored)
 

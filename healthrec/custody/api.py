@@ -1,9 +1,11 @@
 """Transfers of custody over HTTP (docs/api.md, "Custody and transfers")."""
 
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from healthrec.custody import transfers
+from schemas.common import IDEMPOTENCY_KEY
 from schemas.custody import Transfer, TransferDecision, TransferIn, TransferList, TransferQuery
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1",
@@ -17,9 +19,13 @@ blp = Blueprint("custody", __name__, url_prefix="/api/v1",
 @blp.alt_response(404, description="No such archive")
 @blp.alt_response(409, description="A transfer of this archive is open already, or the archive is closed")
 @blp.alt_response(422, description="Unknown, retired or the same village; a day of moving in the future")
+@blp.alt_response(200, schema=Transfer, description="An Idempotency-Key repeat: the transfer the first one asked for")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def request_transfer(body, archive_id):
     """The receiving side asks for the archive of a resident who moved to `to_village`."""
-    return transfers.request_transfer(current_user, archive_id, **body)
+    transfer, created = transfers.request_transfer(current_user, archive_id, **body,
+                                                   idempotency_key=request.headers.get("Idempotency-Key"))
+    return transfer, 201 if created else 200
 
 
 @blp.route("/transfers/<transfer_id>/decision", methods=["POST"])

@@ -20,7 +20,9 @@ from datetime import timedelta
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
+from healthrec import idempotency
 from healthrec.archives import service as archives
+from healthrec.audit import pending
 from healthrec.audit.log import record, refusals
 from healthrec.auth.roles import TOWNSHIP_STAFF
 from healthrec.clock import local, now, today
@@ -28,7 +30,7 @@ from healthrec.contracts import follow as contracts
 from healthrec.crypto import keyring
 from healthrec.custody import moves, policy
 from healthrec.db import get_db
-from healthrec.errors import Conflict, Invalid, NotFound
+from healthrec.errors import Conflict, DomainError, Invalid, NotFound
 from healthrec.paging import page_of
 from healthrec.regions import service as regions
 
@@ -50,6 +52,14 @@ def side(doc, which):
     return {name: doc[f"{which}_{name}"] for name in ("village", "township", "county")}
 
 
+def _intent(user, action, doc, intent_id=None):
+    """The entries `_audit` appends, for the write to carry until they are (`audit.pending`)."""
+    copies = [(doc["to_township"], doc["to_village"])] if doc["to_township"] != doc["from_township"] else []
+    return pending.intent(user, action, intent_id=intent_id, archive_id=doc["archive_id"], region=doc["from_village"],
+                          township=doc["from_township"], purpose=PURPOSE, copies=copies,
+                          detail={"transfer": doc["_id"], "from": doc["from_village"], "to": doc["to_village"]})
+
+
 def _audit(user, action, doc, outcome="ok"):
     """One entry in the chain of each township the transfer is between: both see it. The
     second names the first, so a disclosure report shows the step once."""
@@ -68,8 +78,10 @@ def _invalid(errors):
 
 # --- Asking ----------------------------------------------------------------------------
 
-def request_transfer(user, archive_id, to_village, reason, moved_on):
-    """The receiving side asks for archive `archive_id` of a resident who moved to `to_village`."""
+def request_transfer(user, archive_id, to_village, reason, moved_on, idempotency_key=None):
+    """The receiving side asks for archive `archive_id` of a resident who moved to
+    `to_village`; (transfer, created): created is False when an Idempotency-Key repeat
+    answers the transfer its first use asked for."""
     action = "transfer.request"
     place = archives.custody(archive_id)
     where = {"archive_id": archive_id, "region": place["village"], "township": place["township"]}
@@ -88,6 +100,20 @@ def request_transfer(user, archive_id, to_village, reason, moved_on):
     if errors:
         raise _invalid(errors)
     to = regions.custody_of(to_village)
+    # Before the check for an open transfer, which the first use of the key asked for.
+    claim = idempotency.claim(user, idempotency_key, action, [archive_id, to_village, reason, moved_on])
+    made = claim and claim.ref and idempotency.made_before(claim, "transfers")
+    if made:
+        return present(roll_forward(db, made)), False
+    try:
+        return _ask(user, db, archive, place, to, to_village, reason, moved_on, where, claim), True
+    except DomainError:
+        idempotency.release(claim)
+        raise
+
+
+def _ask(user, db, archive, place, to, to_village, reason, moved_on, where, claim):
+    action, archive_id = "transfer.request", where["archive_id"]
     with refusals(user, action, **where):
         policy.check_receiving_side(user, to)
         if archive["status"] == "closed":
@@ -111,12 +137,16 @@ def request_transfer(user, archive_id, to_village, reason, moved_on):
             "status": "pending",
         }
         doc["reason"] = keyring().seal(reason, doc["_id"], "reason")
+        # Its id is known before it is written: the key names it first, so a repeat finds
+        # it however far this request got.
+        idempotency.made(claim, doc["_id"])
+        mark = _intent(user, action, doc, claim and claim.id)
         try:
-            db.transfers.insert_one(doc)
+            db.transfers.insert_one({**doc, pending.MARK: mark})
         except DuplicateKeyError:
             raise Conflict("Another transfer of this archive was asked for at the same moment; "
                            "GET /api/v1/transfers shows it.") from None
-    _audit(user, action, doc)
+    pending.settle("transfers", [doc["_id"]], mark, first=True)
     return present(doc)
 
 
@@ -155,16 +185,17 @@ def decide(user, transfer_id, decision, note=None):
                  "at": now()}
         if note:
             event["note"] = keyring().seal(note, event_id, "note")
+        mark = _intent(user, action, doc)
         try:
-            db.custody_claims.insert_one(event)
+            db.custody_claims.insert_one({**event, pending.MARK: mark})
         except DuplicateKeyError:
             raise Conflict("Someone else decided this transfer at the same moment; reload it. "
                            "Nothing was changed.") from None
+    pending.settle("custody_claims", [event_id], mark, first=True)
     doc = _apply(db, doc, event)
     if doc["decided_by"] != user.username:
         _audit(None, "transfer.refuse", doc)
         raise Conflict(_note(doc))
-    _audit(user, action, doc)
     return present(doc)
 
 

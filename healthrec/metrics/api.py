@@ -1,10 +1,11 @@
 """/api/v1/metrics: the plan's indicators as JSON, Excel or CSV, and verification samples."""
 
-from flask import Response
+from flask import Response, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from healthrec.metrics import exports, indicators, samples
+from schemas.common import IDEMPOTENCY_KEY
 from schemas.metrics import Coverage, CoverageQuery, Result, ResultIn, Sample, SampleIn, SampleList, SampleQuery
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/v1/metrics",
@@ -39,9 +40,12 @@ def coverage(query):
 @blp.response(201, Sample)
 @blp.alt_response(403, description="Not an assessor of the region")
 @blp.alt_response(422, description="Field errors: size beyond the archived archives, unknown checkers, due")
+@blp.alt_response(200, schema=Sample, description="An Idempotency-Key repeat: the sample the first one drew")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def draw(body):
     """Draw a uniform random sample of the archived archives of a region, for checkers to verify."""
-    return samples.draw(current_user, **body)
+    sample, created = samples.draw(current_user, **body, idempotency_key=request.headers.get("Idempotency-Key"))
+    return sample, 201 if created else 200
 
 
 @blp.route("/samples", methods=["GET"])
@@ -66,9 +70,11 @@ def get_sample(sample_id):
 @blp.response(200, Result)
 @blp.alt_response(403, description="Not a checker of the sample")
 @blp.alt_response(409, description="The sample has ended, or another result was recorded for the archive")
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def record_result(body, sample_id):
     """Record a checker's result for one drawn archive: qualified, and true by phone, logic or home visit."""
-    return samples.record_result(current_user, sample_id, **body)
+    return samples.record_result(current_user, sample_id, **body,
+                                 idempotency_key=request.headers.get("Idempotency-Key"))
 
 
 @blp.route("/samples/<sample_id>/close", methods=["POST"])

@@ -25,10 +25,12 @@ from bson import ObjectId
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
+from healthrec import idempotency
 from healthrec.access.grants import SAMPLE_PURPOSE, SAMPLES, sample_status
 from healthrec.access.transitions import roll_forward, transition
 from healthrec.archives.custody import custody_query
 from healthrec.archives.service import custody
+from healthrec.audit import pending
 from healthrec.audit.log import record, refusals
 from healthrec.clock import now, today
 from healthrec.crypto import keyring
@@ -46,10 +48,11 @@ def _invalid(field, message):
     return Invalid(message, {field: [message]})
 
 
-def draw(user, region, size, seed=None, checkers=None, due=None):
+def draw(user, region, size, seed=None, checkers=None, due=None, idempotency_key=None):
     """A new open sample of `size` archives archived in `region` now, checked by
     `checkers` (usernames; default the user) until the day `due` (default and at most
-    HEALTHREC_ACCESS_MAX_DAYS days away)."""
+    HEALTHREC_ACCESS_MAX_DAYS days away); (sample, created): created is False when an
+    Idempotency-Key repeat answers the sample its first use drew."""
     action = "sample.create"
     with refusals(user, action, region=region):
         policy.check_draw(user, region)
@@ -65,8 +68,13 @@ def draw(user, region, size, seed=None, checkers=None, due=None):
                                                           {"_id": 1}).sort("_id", 1)]
     if size > len(codes):
         raise _invalid("size", f"Region {region} has {len(codes)} archived archives; ask for at most that many.")
+    claim = idempotency.claim(user, idempotency_key, action, [region, size, seed, checkers, due],
+                              ref=str(ObjectId()))
+    made = idempotency.made_before(claim, SAMPLES)
+    if made:
+        return present(made, list(get_db()[RESULTS].find({"sample": made["_id"]}).sort("_id", 1))), False
     seed = secrets.randbelow(SEED_LIMIT) if seed is None else seed
-    sample_id = str(ObjectId())
+    sample_id = claim.ref if claim else str(ObjectId())
     doc = {
         "_id": sample_id, "region": region, "size": size, "seed": seed,
         "frame": {"count": len(codes), "sha256": frame_digest(codes)},
@@ -74,10 +82,10 @@ def draw(user, region, size, seed=None, checkers=None, due=None):
         "checkers": checkers, "due": due.isoformat(), "status": "open",
         "created_by": user.username, "created_at": now(),
     }
-    get_db()[SAMPLES].insert_one(doc)
-    record(user, action, region=region, purpose=SAMPLE_PURPOSE, grant=sample_id,
-           detail={"size": size, "seed": seed, "shown": doc["archives"], "checkers": checkers, "due": doc["due"]})
-    return present(doc, [])
+    mark = pending.intent(user, action, intent_id=claim and claim.id, region=region, purpose=SAMPLE_PURPOSE,
+                          grant=sample_id, detail={"size": size, "seed": seed, "shown": doc["archives"],
+                                                   "checkers": checkers, "due": doc["due"]})
+    return present(pending.insert(SAMPLES, doc, mark), []), True
 
 
 def frame_digest(codes):
@@ -146,7 +154,8 @@ def list_samples(user, status=None, page=1, per_page=None):
     return listed
 
 
-def record_result(user, sample_id, archive_id, qualified, authentic, method, missing=(), note=None):
+def record_result(user, sample_id, archive_id, qualified, authentic, method, missing=(), note=None,
+                  idempotency_key=None):
     """A checker's result for one drawn archive; the same result sent again answers the
     first, a different one is refused (a check is a record of what was found)."""
     doc = load(sample_id)
@@ -163,6 +172,10 @@ def record_result(user, sample_id, archive_id, qualified, authentic, method, mis
                                      "the drawn archives only.")
     result_id = f"{sample_id}:{archive_id}"
     found = {"qualified": qualified, "missing": sorted(set(missing)), "authentic": authentic, "method": method}
+    claim = idempotency.claim(user, idempotency_key, action, [sample_id, archive_id, found, note], ref=result_id)
+    made = idempotency.made_before(claim, RESULTS)
+    if made:
+        return present_result(made)
     result = {
         "_id": result_id, "sample": sample_id, "archive_id": archive_id, **custody(archive_id),
         **found, "checked_by": user.username, "checked_at": now(), "checked_on": today().isoformat(),
@@ -170,16 +183,18 @@ def record_result(user, sample_id, archive_id, qualified, authentic, method, mis
     if note:
         result["note"] = keyring().seal(note, result_id, "note")
     db = get_db()
+    mark = pending.intent(user, action, intent_id=claim and claim.id, **where, detail={"result": result_id})
     try:
-        db[RESULTS].insert_one(result)
+        db[RESULTS].insert_one({**result, pending.MARK: mark})
     except DuplicateKeyError:
         stored = db[RESULTS].find_one({"_id": result_id})
         if {name: stored.get(name) for name in found} != found or _note(stored) != note:
+            idempotency.release(claim)
             record(user, action, outcome="conflict", **where)
             raise Conflict(f"{stored['checked_by']} already recorded the result of archive {archive_id} on "
                            f"{stored['checked_on']}; a recorded result is kept as it is.") from None
         return present_result(stored)
-    record(user, action, **where, detail={"result": result_id})
+    pending.settle(RESULTS, [result_id], mark, first=True)
     return present_result(result)
 
 
@@ -192,8 +207,8 @@ def close(user, sample_id):
         status = sample_status(doc, today())
         if status != "open":
             raise Conflict(f"The sample is already {status}; nothing was changed.")
-        doc = transition(user, SAMPLES, doc, "closed", {"closed_by": user.username, "closed_at": now()})
-    record(user, action, **_where(doc))
+        doc = transition(user, SAMPLES, doc, "closed", {"closed_by": user.username, "closed_at": now()},
+                         pending.intent(user, action, **_where(doc)))
     return present(doc, list(get_db()[RESULTS].find({"sample": sample_id}).sort("_id", 1)))
 
 

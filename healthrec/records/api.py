@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from healthrec.archives.api import if_match_version
 from healthrec.openapi import links
 from healthrec.records import reads, urgent, worklists, writes
+from schemas.common import IDEMPOTENCY_KEY
 from schemas.records.envelopes import (
     AmendBody,
     DueList,
@@ -29,9 +30,6 @@ from schemas.records.envelopes import (
 blp = Blueprint("records", __name__, url_prefix="/api/v1",
                 description="Service records appended to archives: checkups, encounters, follow-ups, "
                             "referrals, consultations, hospital stays")
-
-IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                   "description": "a repeat with the same key and body returns what the first one made"}
 
 
 # Where a new record leads: reading it, correcting it, confirming a referral's arrival.

@@ -8,13 +8,14 @@ one key rotation finds it under.
 
 from marshmallow import fields
 
+from healthrec.audit.pending import MARK
 from healthrec.crypto import is_sealed
 from schemas.records.registry import schema_for
 
 # The document's own fields; no form may declare a field of these names.
 META = ("_id", "record_id", "version", "previous", "current", "archive_id", "village", "township", "county",
         "recorded_in",
-        "late", "author", "created_at", "change", "to_township")
+        "late", "author", "created_at", "change", "to_township", MARK)
 
 
 def schema_of(content):

@@ -8,30 +8,28 @@ second insert meets the first's `_id`). The new version is the commit point; mar
 older ones not current follows, and is redone by the next change if a request dies
 between the two steps.
 
-Idempotency keys are locked by inserting `{_id: "<archive>:<user>:<key>"}` holding the
-body's hash and the record ids chosen for it; a repeat finds the lock and inserts (or
-finds) the same `<record id>.1` documents, so concurrent repeats make one set of records
-(docs/concurrency.md).
+An Idempotency-Key's claim (`healthrec.idempotency`) holds the record ids chosen for it; a
+repeat inserts (or finds) the same `<record id>.1` documents, so concurrent repeats make
+one set of records (docs/concurrency.md).
 
 Scope comes from the archives' decision (`archives.service.archive_for`); every write is
-audited there with its purpose and grant; audit entries never hold plaintext.
+audited with its purpose and grant, new records through the entry they carry until it is
+appended (`audit.pending`); audit entries never hold plaintext.
 """
-
-import hashlib
-import json
-import re
 
 from bson import ObjectId
 from flask import current_app
 from marshmallow import ValidationError
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from healthrec import idempotency
 from healthrec.archives import service as archives
 from healthrec.archives.policy import WRITE
+from healthrec.audit import pending
 from healthrec.audit.log import record, refusals
 from healthrec.clock import now
 from healthrec.crypto import keyring
-from healthrec.db import delete_in_batches, get_db
+from healthrec.db import get_db
 from healthrec.errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from healthrec.records import kinds, person, policy, urgent
 from healthrec.records.reads import born_on, content_of, latest, present
@@ -39,7 +37,6 @@ from healthrec.regions import service as regions
 from healthrec.regions.codes import LEVELS
 from schemas.records.registry import validate_record
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 DUPLICATE_KEY = 11000
 
 
@@ -84,25 +81,34 @@ def create_records(user, archive_id, contents, idempotency_key=None, batch=True)
             _check_receiving_region(content["to_region"])
     contents = [{**content, "status": "sent"} if content["kind"] == "referral" else content
                 for content in contents]
-    record_ids, created = [str(ObjectId()) for _ in contents], True
-    if idempotency_key is not None:
-        record_ids, created = _lock_key(user, archive_id, idempotency_key, contents, record_ids)
+    record_ids = [str(ObjectId()) for _ in contents]
+    claim = idempotency.claim(user, idempotency_key, f"record.create {archive_id}", contents, ref=record_ids)
+    record_ids = claim.ref if claim else record_ids
+    created = not (claim and claim.repeat)
+    mark = pending.intent(user, "record.create", intent_id=claim and claim.id, archive_id=archive_id,
+                          region=access.village, township=access.archive["township"], purpose=access.purpose,
+                          grant=access.grant, detail={"records": record_ids, "kinds": [c["kind"] for c in contents]})
     docs = new_documents(user, archive_id, access.custody, contents, record_ids, now(), access.late)
     ring, db = keyring(), get_db()
+    ids = [doc["_id"] for doc in docs]
     try:
-        db.records.insert_many([kinds.seal(ring, doc) for doc in docs], ordered=False)
+        db.records.insert_many([{**kinds.seal(ring, doc), pending.MARK: mark} for doc in docs], ordered=False)
     except BulkWriteError as error:
         if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
             raise
-        # A concurrent repeat of the same key wrote them first: the records are those.
-        ids = [doc["_id"] for doc in docs]
+        # A repeat of the same key: the records are those its first use wrote.
         stored = {doc["_id"]: doc for doc in db.records.find({"archive_id": archive_id, "_id": {"$in": ids}})}
         docs = [kinds.unseal(ring, stored[doc["_id"]]) for doc in docs]
-    custody = archives.follow_custody("records", archive_id, [doc["_id"] for doc in docs], access.custody)
+        mark = next((doc[pending.MARK] for doc in docs if pending.MARK in doc), None)
+    else:
+        pending.settle("records", ids, mark, first=True)
+        mark = None
+    if mark and pending.abandoned(mark):
+        # The first use was cut off after writing them: its entry is added now.
+        pending.settle("records", ids, mark)
+    custody = archives.follow_custody("records", archive_id, ids, access.custody)
     docs = [{**doc, **custody} for doc in docs]
     urgent.record_created(access, docs)
-    access.audit("record.create", detail={"records": record_ids, "kinds": [doc["kind"] for doc in docs],
-                                          "repeat": not created})
     born = born_on(access.archive)
     return [present(doc, born) for doc in docs], created
 
@@ -114,32 +120,6 @@ def new_documents(user, archive_id, custody, contents, record_ids, at, late=Fals
              "archive_id": archive_id, **custody, "recorded_in": custody["village"], **({"late": True} if late else {}),
              "author": user.username, "created_at": at, **_routing(content), **content}
             for record_id, content in zip(record_ids, contents, strict=True)]
-
-
-def prune_idempotency_keys(before):
-    """Forget keys first used before `before`; a resubmit older than that makes a new record."""
-    return delete_in_batches(get_db().idempotency_keys, {"at": {"$lt": before}})
-
-
-def _lock_key(user, archive_id, key, contents, record_ids):
-    """(record ids, True) for a new key, (the first use's record ids, False) for a repeat."""
-    if not IDEMPOTENCY_KEY.match(key):
-        message = "Must be 1 to 128 visible ASCII characters, e.g. a UUID."
-        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    digest = hashlib.sha256(json.dumps(contents, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    lock = {"_id": f"{archive_id}:{user.username}:{key}", "digest": digest, "record_ids": record_ids,
-            "at": now()}
-    db = get_db()
-    try:
-        db.idempotency_keys.insert_one(lock)
-        return record_ids, True
-    except DuplicateKeyError:
-        lock = db.idempotency_keys.find_one({"_id": lock["_id"]})
-    if lock["digest"] != digest:
-        message = ("This key was already used for a different record; send a new key for a new "
-                   "record, or the first body unchanged to get its record back.")
-        raise Invalid(f"Idempotency-Key: {message}", {"Idempotency-Key": [message]})
-    return lock["record_ids"], False
 
 
 def _routing(content):
@@ -193,9 +173,9 @@ def amend_record(user, archive_id, record_id, changes, reason, expected_version)
     if new["kind"] == "referral":
         _check_receiving_region(new["to_region"], "changes.to_region")
     doc = _new_version(access, old, {**new, **kinds.state(old)},
-                       {"type": "amend", "by": user.username, "at": now(), "reason": reason})
+                       {"type": "amend", "by": user.username, "at": now(), "reason": reason},
+                       access.intent("record.amend", detail={"record": record_id, "version": old["version"] + 1}))
     urgent.record_amended(access, doc)
-    access.audit("record.amend", detail={"record": record_id, "version": doc["version"]})
     return present(doc, born_on(access.archive))
 
 
@@ -219,8 +199,8 @@ def receive_referral(user, archive_id, record_id):
     receiver = _Receiver(user, referral)
     doc = _new_version(receiver, old, {**content_of(old), "status": "received", "received_by": user.username,
                                        "received_at": at.isoformat()},
-                       {"type": "receipt", "by": user.username, "at": at})
-    receiver.audit("referral.receive", detail={"record": record_id, "version": doc["version"]})
+                       {"type": "receipt", "by": user.username, "at": at},
+                       receiver.intent("referral.receive", detail={"record": record_id, "version": old["version"] + 1}))
     return {"id": record_id, "version": doc["version"], "status": doc["status"],
             "received_by": doc["received_by"], "received_at": doc["received_at"]}
 
@@ -241,10 +221,15 @@ class _Receiver:
         record(self.user, action, outcome=outcome, archive_id=self.archive_id, region=self.village,
                purpose=self.purpose, detail=detail)
 
+    def intent(self, action, detail=None):
+        return pending.intent(self.user, action, archive_id=self.archive_id, region=self.village,
+                              purpose=self.purpose, detail=detail)
 
-def _new_version(access, old, content, change):
-    """Insert the version after `old` (plaintext) with `content`; Conflict when another
-    change of the same version got there first."""
+
+def _new_version(access, old, content, change, audit):
+    """Insert the version after `old` (plaintext) with `content`, carrying its audit entry
+    `audit` until it is appended; Conflict when another change of the same version got
+    there first."""
     record_id, version = old["record_id"], old["version"] + 1
     doc = {**{name: old[name] for name in ("record_id", "archive_id", "village", "township", "county", "recorded_in",
                                            "late", "author", "created_at") if name in old},
@@ -256,13 +241,14 @@ def _new_version(access, old, content, change):
         stored["change"] = {**change, "reason": ring.seal(change["reason"], doc["_id"], "change.reason")}
     db = get_db()
     try:
-        db.records.insert_one(stored)
+        db.records.insert_one({**stored, pending.MARK: audit})
     except DuplicateKeyError:
         _retire_older(db, old["archive_id"], record_id, version)
         access.audit(f"record.{change['type']}", outcome="conflict", detail={"record": record_id})
         raise Conflict(f"Record {record_id} was changed by someone else meanwhile (it is now version "
                        f"{version}); read it again and repeat your change if it is still needed.",
                        current_version=version) from None
+    pending.settle("records", [doc["_id"]], audit, first=True)
     _retire_older(db, old["archive_id"], record_id, version)
     held = {name: doc[name] for name in archives.CUSTODY if name in doc}
     return {**doc, **archives.follow_custody("records", old["archive_id"], [doc["_id"]], held)}

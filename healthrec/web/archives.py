@@ -2,7 +2,6 @@
 basic information changed, a visit's forms saved together, a record amended, an archive
 closed, and an emergency opening of an archive outside one's region."""
 
-import uuid
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -25,7 +24,7 @@ from healthrec.errors import (
 )
 from healthrec.records import kinds, reads, writes
 from healthrec.web.messages import localise
-from healthrec.web.pages import Form, label_in, message, page_number, refused, render
+from healthrec.web.pages import Form, form_key, label_in, message, page_number, refused, render
 from healthrec.web.schema_form import diff, widgets
 from schemas.access import BreakGlassIn
 from schemas.archives import ArchiveChange, ArchiveCreate, CloseRequest
@@ -101,23 +100,30 @@ def new():
     village = current_user.region if current_user.role == roles.VILLAGE_DOCTOR else ""
     form = archive_form(ArchiveCreate(), {"village_code": village, "enrolment_consent": {"decision": "granted"}})
     existing = None
+    # A resend of the same page (after a dropped connection) gives back the archive the
+    # first send made, rather than a second one for a resident without an ID card.
+    key = form_key()
     if request.method == "POST" and "_more" not in request.form:
         data = form.load()
         if data is not None:
             try:
-                archive, warnings = archives.create_archive(current_user, data)
+                archive, warnings, created = archives.create_archive(current_user, data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             except Conflict as error:
                 existing = error.extra.get("existing_id")
                 flash(message(error), "error")
             else:
-                flash(_("Archive %(id)s was created.", id=archive["id"]), "success")
+                if created:
+                    flash(_("Archive %(id)s was created.", id=archive["id"]), "success")
+                else:
+                    flash(_("Archive %(id)s had already been created; nothing was saved twice.", id=archive["id"]),
+                          "success")
                 warn(warnings)
                 return redirect(url_for(".show", archive_id=archive["id"]))
     elif request.method == "POST":
         form.read()
-    return render("archives/new.html", form=form, existing=existing)
+    return render("archives/new.html", form=form, existing=existing, key=key)
 
 
 def warn(warnings):
@@ -158,11 +164,12 @@ def outside_scope(archive_id, error):
     access; clinicians may open one of their county in an emergency."""
     clinician = current_user.role in (roles.VILLAGE_DOCTOR, roles.TOWNSHIP_STAFF)
     form = Form(BreakGlassIn())
+    key = form_key()
     if request.method == "POST" and clinician:
         data = form.load()
         if data is not None:
             try:
-                break_glass.open_archive(current_user, archive_id, data["reason"])
+                break_glass.open_archive(current_user, archive_id, data["reason"], key)
             except Invalid as invalid:
                 refused(invalid, form)
             except (Conflict, NotFound, TooManyRequests) as refusal:
@@ -171,7 +178,7 @@ def outside_scope(archive_id, error):
                 flash(_("Opened in an emergency; the township health centre will review this."), "warning")
                 return redirect(url_for(".show", archive_id=archive_id))
     return render("archives/outside.html", 404, archive_id=archive_id, reason=error and message(error),
-                  form=form if clinician else None)
+                  form=form if clinician else None, key=key)
 
 
 @bp.post("/<archive_id>/break-glass")
@@ -242,7 +249,7 @@ def visit(archive_id):
         flash(_("Choose at least one form for the visit."), "error")
         return redirect(url_for(".show", archive_id=archive_id))
     forms = [record_form(spec, n) for n, spec in enumerate(specs)]
-    key = request.form.get("Idempotency-Key") or str(uuid.uuid4())
+    key = form_key()
     if request.method == "POST":
         checked = [form.load(check=validate_record) for form in forms]
         if "_more" not in request.form and all(content is not None for content in checked):

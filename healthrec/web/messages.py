@@ -146,7 +146,7 @@ PATTERNS = [
     # records
     (r"There is no region (?P<code>\d+); give the region code of the receiving institution\.",
      _l("There is no region %(code)s; enter the region code of the receiving institution.")),
-    (r"This key was already used for a different record.*",
+    (r"This key was already used for a different request.*",
      _l("This form was already saved with other contents. Open the form again to add another record.")),
     (r"These changes leave the record as it is; nothing was amended\.",
      _l("Nothing was changed in the form, so nothing was corrected.")),
@@ -251,6 +251,16 @@ PATTERNS = [
         "Nothing was changed.")),
     (r"Send If-Match with the ETag of your last GET of this record.*",
      _l("Open the record again and make your correction there. Nothing was changed.")),
+    # the database cut off, and a form sent again meanwhile
+    (r"The database does not answer; nothing was changed\..*",
+     _l("The database does not answer; nothing was changed. Try again in a moment.")),
+    (r"The database stopped answering during this request.*",
+     _l("The connection to the database broke off while saving, so this may or may not have been saved. In a "
+        "moment go back and send the form again unchanged: what was saved is then shown, and nothing is saved "
+        "twice.")),
+    (r"A request with this Idempotency-Key is still being processed.*",
+     _l("This form is still being saved, or the saving broke off less than a minute ago. Send it again unchanged "
+        "in a minute.")),
     (r"The audit trail is kept by the township health centre.*",
      _l("The audit trail is kept by the township health centre; ask its staff for a report of who used an archive.")),
     # accounts (administrators' pages)

@@ -2,6 +2,7 @@
 addresses, error messages in the reader's language, and the form round trip (draw a
 schema's form, read it back, show what the schema or the service refused)."""
 
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -116,6 +117,12 @@ def safe_next(target, default):
             or parts.path.startswith("//"):
         return default
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def form_key():
+    """The Idempotency-Key of a form that creates something: the one it was sent with, so a
+    resend after a dropped connection is recognised, or a new one for a form shown afresh."""
+    return request.form.get("Idempotency-Key") or str(uuid.uuid4())
 
 
 def page_number():

@@ -14,7 +14,7 @@ from healthrec.audit.views import ACTIONS
 from healthrec.auth import roles
 from healthrec.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from healthrec.records import worklists, writes
-from healthrec.web.pages import Form, message, page_number, refused, render
+from healthrec.web.pages import Form, form_key, message, page_number, refused, render
 from schemas.access import REQUEST_STATUSES, AccessRequestIn, AcknowledgeIn, ConsentIn, DecisionIn
 from schemas.archives import ReviewRequest
 
@@ -75,11 +75,12 @@ def access_requests():
 @login_required
 def new_access_request():
     form = Form(AccessRequestIn(), values={"archive_id": request.args.get("archive_id", ""), "days": 7})
+    key = form_key()
     if request.method == "POST":
         data = form.load()
         if data is not None:
             try:
-                created = requests.create_request(current_user, **data)
+                created, _new = requests.create_request(current_user, **data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             except NotFound as error:
@@ -87,7 +88,7 @@ def new_access_request():
             else:
                 flash(_("Your application was filed; the township health centre decides it."), "success")
                 return redirect(url_for(".access_request", request_id=created["id"]))
-    return render("township/access_request_new.html", form=form)
+    return render("township/access_request_new.html", form=form, key=key)
 
 
 @bp.get("/access-requests/<request_id>")

@@ -11,7 +11,7 @@ from healthrec.auth import roles
 from healthrec.clock import today
 from healthrec.custody import transfers
 from healthrec.errors import Conflict, Invalid, NotFound
-from healthrec.web.pages import Form, message, page_number, refused, render
+from healthrec.web.pages import Form, form_key, message, page_number, refused, render
 from schemas.custody import STATUSES, TransferDecision, TransferIn
 
 bp = Blueprint("transfers", __name__)
@@ -76,11 +76,12 @@ def ask(archive_id):
     """The receiving side asks for an archive of a resident who moved into its region."""
     village = current_user.region if current_user.role == roles.VILLAGE_DOCTOR else ""
     form = Form(TransferIn(), values={"to_village": village, "moved_on": today()})
+    key = form_key()
     if request.method == "POST":
         data = form.load()
         if data is not None:
             try:
-                transfers.request_transfer(current_user, archive_id, **data)
+                transfers.request_transfer(current_user, archive_id, **data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             except (Conflict, NotFound) as error:
@@ -88,4 +89,4 @@ def ask(archive_id):
             else:
                 flash(_("The transfer was asked for; the township that manages the archive decides."), "success")
                 return redirect(url_for(".inbox"))
-    return render("township/transfer_new.html", archive_id=archive_id, form=form)
+    return render("township/transfer_new.html", archive_id=archive_id, form=form, key=key)
