@@ -251,7 +251,7 @@ CREATES: dict[str, tuple[str, str, Callable[[dict], dict], dict, str, str]] = {
     "enrolment consent": ("doctor", "/api/v1/archives/{archive}/consents",
                           lambda w: SELF_SIGNED, {"method": "verbal_witnessed", "witness": "孙丽"}, "consents",
                           "consent.enrolment_granted"),
-    "break-glass opening": ("far", "/api/v1/archives/{archive}/break-glass", lambda w: {"reason": "急诊昏迷"},
+    "break-glass opening": ("urban_doc", "/api/v1/archives/{archive}/break-glass", lambda w: {"reason": "急诊昏迷"},
                             {"reason": "车祸急救"}, "break_glass", "break_glass.open"),
     "team": ("township", "/api/v1/teams",
              lambda w: {"township": TOWNSHIP, "name": "柳河镇第二家庭医生团队", "lead": "township101",

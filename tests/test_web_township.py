@@ -102,9 +102,10 @@ def test_an_archive_outside_ones_region_offers_a_request_and_an_emergency_openin
     page = client.get(f"/archives/{archive_id}")
     assert page.status_code == 404
     assert "不在您的辖区内" in page.get_data(as_text=True) and "李秀英" not in page.get_data(as_text=True)
-    # A code nobody holds gets the same page.
+    # A code nobody holds gets the same page (but for the emergency form's own key).
     missing = client.get(f"/archives/{factories.code(9999)}").get_data(as_text=True)
-    assert missing == page.get_data(as_text=True).replace(archive_id, factories.code(9999))
+    key = re.compile(r'name="Idempotency-Key" value="[^"]+"')
+    assert key.sub("", missing) == key.sub("", page.get_data(as_text=True).replace(archive_id, factories.code(9999)))
     short = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "急"})
     assert short.status_code == 404 and error_next_to(short.get_data(as_text=True), "reason")
     opened = client.post(f"/archives/{archive_id}/break-glass", data={"reason": "车祸昏迷，急需既往史"})
@@ -204,7 +205,7 @@ def test_a_transfer_asked_for_by_the_receiving_side_and_confirmed(client, people
 @pytest.mark.parametrize(("who", "page", "form", "data", "collection"), [
     ("sup", "/access-requests/new?archive_id={archive}", "/access-requests/new",
      {"purpose": "质控", "application": "抽查", "days": "3"}, "access_requests"),
-    ("far", "/archives/{archive}", "/archives/{archive}/break-glass", {"reason": "车祸昏迷，急需既往史"},
+    ("urban_doc", "/archives/{archive}", "/archives/{archive}/break-glass", {"reason": "车祸昏迷，急需既往史"},
      "break_glass"),
     ("doc2", "/archives/{archive}/transfer", "/archives/{archive}/transfer",
      {"to_village": factories.NEIGHBOUR, "reason": "婚嫁迁入", "moved_on": factories.days_ago(3)}, "transfers"),

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from healthrec.errors import Conflict, Invalid, NotFound
 from healthrec.metrics import samples
 from healthrec.metrics.policy import ASSESSORS
-from healthrec.web.pages import Form, message, page_number, refused, render
+from healthrec.web.pages import Form, form_key, message, page_number, refused, render
 from schemas.metrics import METHODS, SAMPLE_STATUSES, ResultIn, SampleIn
 
 bp = Blueprint("samples", __name__, url_prefix="/samples")
@@ -46,18 +46,19 @@ def samples_list():
 def draw():
     # The seed is for repeating a draw through the API; a new sample here gets a random one.
     form = Form(SampleIn(exclude=("seed",)), values={"region": current_user.region})
+    key = form_key()
     status = 200
     if request.method == "POST":
         data = form.load()
         if data is not None:
             try:
-                sample = samples.draw(current_user, **data)
+                sample, _created = samples.draw(current_user, **data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             else:
                 flash(_("%(num)d archives were drawn.", num=sample["size"]), "success")
                 return redirect(url_for(".sample", sample_id=sample["id"]))
-    return render("samples/new.html", status, form=form)
+    return render("samples/new.html", status, form=form, key=key)
 
 
 @bp.get("/<sample_id>")
@@ -81,12 +82,13 @@ def check(sample_id, archive_id):
     if archive_id not in item["archives"]:
         raise NotFound(f"Archive {archive_id} was not drawn in this sample.")
     form = Form(ResultIn(), hidden={"archive_id": archive_id})
+    key = form_key()
     status = 200
     if request.method == "POST":
         data = form.load()
         if data is not None:
             try:
-                samples.record_result(current_user, sample_id, **data)
+                samples.record_result(current_user, sample_id, **data, idempotency_key=key)
             except Invalid as error:
                 refused(error, form)
             except Conflict as error:
@@ -96,7 +98,7 @@ def check(sample_id, archive_id):
                 flash(_("The result for archive %(id)s was recorded.", id=archive_id), "success")
                 return redirect(url_for(".sample", sample_id=sample_id))
     result = next((result for result in item["results"] if result["archive_id"] == archive_id), None)
-    return render("samples/check.html", status, item=item, archive_id=archive_id, result=result, form=form,
+    return render("samples/check.html", status, item=item, archive_id=archive_id, result=result, form=form, key=key,
                   checking=current_user.username in item["checkers"] and item["status"] == "open")
 
 
