@@ -5,7 +5,7 @@ archive goes to the chain of the township that manages it when it is written. Ea
 hash of the entry before it and its own SHA-256 over a canonical encoding of all its
 fields, so an edited, inserted, removed or reordered entry breaks the chain. An entry's
 `_id` is "<chain>:<sequence number>": the unique `_id` is what serialises concurrent
-writers, without transactions or `$inc` (docs/concurrency.md).
+writers, without transactions or counters (docs/concurrency.md).
 
 A chain head document (`audit_heads`) records a recent sequence number and hash: it is
 moved forward once every HEAD_EVERY entries, so removing entries from the end of a chain

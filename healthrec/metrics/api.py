@@ -1,6 +1,6 @@
 """/api/v1/metrics: the plan's indicators as JSON, Excel or CSV, and verification samples."""
 
-from flask import Response, request
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -28,11 +28,7 @@ def coverage(query):
     table = indicators.coverage(current_user, query.get("region"), query.get("as_of"), query.get("period"))
     if query["format"] == "json":
         return table
-    mimetype, make = exports.FILES[query["format"]]
-    name = exports.filename(table, query["format"])
-    # content_type as given: `mimetype` would add a second charset to the CSV's.
-    return Response(make(table), content_type=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return exports.download(table, query["format"])
 
 
 @blp.route("/samples", methods=["POST"])

@@ -10,6 +10,7 @@ import csv
 import io
 
 import xlsxwriter
+from flask import Response
 
 LEVELS = {"province": "省", "prefecture": "市", "county": "县", "township": "乡镇", "village": "村"}
 KINDS = {"urban": "城镇", "rural": "农村", "other": "其他"}
@@ -111,5 +112,10 @@ FILES = {
 }
 
 
-def filename(table, file_format):
-    return f"coverage-{table['region']}-{table['as_of'].isoformat()}.{file_format}"
+def download(table, file_format):
+    """The table as a file to save, for the API and the dashboard alike. The content type
+    is given whole: `mimetype` would add a second charset to the CSV's."""
+    media_type, make = FILES[file_format]
+    name = f"coverage-{table['region']}-{table['as_of'].isoformat()}.{file_format}"
+    return Response(make(table), content_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -4,7 +4,7 @@ per region, and the same table as an Excel workbook or CSV. Everyone sees their 
 region and what lies within it; the region, day and period travel in the URL (a GET
 form), which holds no personal data."""
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from healthrec.errors import Invalid, NotFound
@@ -58,10 +58,7 @@ def download(file_format):
     form, table = figures()
     if table is None:
         return render("dashboard/dashboard.html", 400, form=form, table=None)
-    mimetype, make = exports.FILES[file_format]
-    name = exports.filename(table, file_format)
-    return Response(make(table), content_type=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return exports.download(table, file_format)
 
 
 def trail(code):

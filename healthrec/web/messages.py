@@ -279,7 +279,7 @@ PATTERNS = [
      _l("Region %(code)s is not within your region %(region)s; you manage the accounts of your own region.")),
     (r"You cannot disable your own account; ask another administrator\.",
      _l("You cannot disable your own account; ask another administrator.")),
-    (r"User accounts are managed by administrators\.", _l("User accounts are managed by administrators.")),
+    (r"These pages are for administrators\.", _l("These pages are for administrators.")),
     # the regions import, line by line
     (r"expected 4 to 7 fields .*, got (?P<n>\d+)",
      _l("a line has 4 to 7 fields: code,name,population,year[,kind[,valid_from[,valid_to]]]; this one has %(n)s")),
